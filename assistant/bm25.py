@@ -1,0 +1,133 @@
+"""Keyword search: bm25s over jieba tokens (Chinese) and lower-cased words (English).
+
+The index is persisted under the index directory and rebuilt by ingest from the
+tokens stored in the catalog (no file is re-read or re-tokenised). Opening it is
+a load from disk; a query never rebuilds it, except once when the saved copy is
+missing or older than the catalog (e.g. after a crash mid-write).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"\w", re.UNICODE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# Function words that carry no retrieval signal in policy text.
+_STOP = frozenset(
+    "的 了 和 与 及 或 等 在 是 为 对 将 由 按 其 之 于 以 中 并 应当 应 可 可以 有关 关于 进行 根据 什么 哪些 多少 如何 是否 "
+    "哪个 怎么 规定 这 那 the a an of to and or in on for is are be by with as at from that this what which how "
+    "does do did was were it its".split()
+)
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def _jieba():
+    global _jieba_ready
+    import jieba
+
+    with _jieba_lock:
+        if not _jieba_ready:
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba_ready = True
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens for `text`: jieba search-mode words for Chinese, lower-cased words for English.
+
+    Chinese text also gets its character bigrams, which keeps recall for terms jieba
+    splits differently in the question and in the document (measured in bench/query.py).
+    """
+    text = text.lower()
+    tokens = [w for w in _jieba().lcut_for_search(text) if _WORD.search(w) and w not in _STOP]
+    bigrams = []
+    for run in re.findall(r"[\u3400-\u9fff]{2,}", text):
+        bigrams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens + ["#" + b for b in bigrams]
+
+
+class KeywordIndex:
+    """A bm25s index over the complete chunks of one catalog."""
+
+    def __init__(self, directory: Path, catalog: Catalog) -> None:
+        self.directory = directory
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._bm25 = None
+        self._ids: list[str] = []
+        self._generation = -1
+
+    def _load_or_build(self) -> None:
+        generation = self.catalog.generation()
+        if self._bm25 is not None and self._generation == generation:
+            return
+        meta_file = self.directory / "meta.json"
+        if meta_file.is_file():
+            try:
+                meta = json.loads(meta_file.read_text())
+                if meta.get("generation") == generation:
+                    import bm25s
+
+                    self._bm25 = bm25s.BM25.load(str(self.directory / "bm25"), show_progress=False)
+                    self._ids = meta["ids"]
+                    self._generation = generation
+                    return
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("BM25 index in %s unreadable (%s); rebuilding from the catalog", self.directory, exc)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Build from the catalog's stored tokens and save atomically (write aside, then rename)."""
+        import bm25s
+
+        generation = self.catalog.generation()
+        ids, tokens = self.catalog.complete_chunk_tokens()
+        bm25 = bm25s.BM25()
+        if ids:
+            bm25.index(tokens, show_progress=False)
+        tmp = self.directory.with_name(self.directory.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if ids:
+            bm25.save(str(tmp / "bm25"), show_progress=False)
+        (tmp / "meta.json").write_text(json.dumps({"generation": generation, "ids": ids}))
+        old = self.directory.with_name(self.directory.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.directory.exists():
+            self.directory.rename(old)
+        tmp.rename(self.directory)
+        shutil.rmtree(old, ignore_errors=True)
+        self._bm25 = bm25 if ids else None
+        self._ids = ids
+        self._generation = generation
+
+    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top `k` (chunk_id, score) for `query`, optionally only among `allowed` chunk ids."""
+        with self._lock:
+            self._load_or_build()
+            bm25, ids = self._bm25, self._ids
+        tokens = tokenize(query)
+        if bm25 is None or not ids or not tokens:
+            return []
+        scores = bm25.get_scores(tokens)
+        if allowed is not None:
+            mask = np.fromiter((i in allowed for i in ids), dtype=bool, count=len(ids))
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, len(ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]

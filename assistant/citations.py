@@ -1,0 +1,141 @@
+"""Checking an answer's [n] citations against the passages they point at.
+
+After generation: markers that point at no given passage are removed; each
+sentence's markers are checked against the cited passage (character-bigram overlap
+for Chinese, content-word overlap for English, and — for a claim in another
+language than its passage — the multilingual embedding similarity). Unsupported
+markers are taken out of the text and reported with `supported=False`; they are
+never shown as support. The evaluator uses the same check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .prompts import CITATION_RE
+from .textutil import content_units, coverage, language_of, split_sentences, units
+from .types import Citation, Passage
+
+# A claim is supported when this share of its content units occurs in the passage.
+SUPPORT_THRESHOLD = 0.45
+# Cross-language claims: cosine similarity of claim and best passage sentence (multilingual embedder).
+SEMANTIC_THRESHOLD = 0.45
+
+SimilarityFn = Callable[[str, list[str]], list[float]]  # (claim, candidate sentences) -> cosine similarities
+
+
+@dataclass
+class Claim:
+    """One answer sentence and the passage numbers it cites."""
+
+    text: str  # sentence text without markers
+    numbers: list[int]
+
+
+def parse_claims(answer: str) -> list[Claim]:
+    """Split an answer into sentences, each with the citation numbers attached to it."""
+    claims: list[Claim] = []
+    for s, e in split_sentences(answer):
+        sentence = answer[s:e]
+        numbers = [int(n) for m in CITATION_RE.finditer(sentence) for n in re.findall(r"\d+", m.group(1))]
+        text = CITATION_RE.sub("", sentence).strip()
+        if not text and numbers and claims:  # a marker alone after the full stop belongs to the previous sentence
+            claims[-1].numbers.extend(numbers)
+            continue
+        if text:
+            claims.append(Claim(text=text, numbers=list(dict.fromkeys(numbers))))
+    return claims
+
+
+def best_span(claim: str, passage_text: str) -> tuple[tuple[int, int], float]:
+    """The passage sentence (offsets) that best supports `claim`, and its coverage score."""
+    best, best_score = (0, min(len(passage_text), 200)), -1.0
+    for s, e in split_sentences(passage_text):
+        score = coverage(claim, passage_text[s:e])
+        if score > best_score:
+            best, best_score = (s, e), score
+    return best, max(best_score, 0.0)
+
+
+def check_support(claim: str, passage: Passage, similarity: SimilarityFn | None = None) -> tuple[bool, float, tuple[int, int]]:
+    """Whether `passage` supports `claim`: (supported, score, supporting span in passage.text)."""
+    if not content_units(claim):
+        return True, 1.0, (0, 0)  # nothing checkable (e.g. "Yes.")
+    whole = coverage(claim, passage.text)
+    span, span_score = best_span(claim, passage.text)
+    if whole >= SUPPORT_THRESHOLD:
+        return True, whole, span
+    if similarity is not None and language_of(claim) != language_of(passage.text):
+        sentences = split_sentences(passage.text)
+        if sentences:
+            sims = similarity(claim, [passage.text[s:e] for s, e in sentences])
+            i = max(range(len(sims)), key=sims.__getitem__)
+            # Numbers in the claim must still appear in the passage: the embedding alone is blind to them.
+            numbers_ok = set(re.findall(r"\d+(?:\.\d+)?", claim)) <= set(re.findall(r"\d+(?:\.\d+)?", passage.text))
+            if sims[i] >= SEMANTIC_THRESHOLD and numbers_ok:
+                return True, float(sims[i]), sentences[i]
+    return False, whole, span
+
+
+def verify(
+    answer: str, passages: list[Passage], similarity: SimilarityFn | None = None
+) -> tuple[str, list[Citation]]:
+    """Check every [n] in `answer` against `passages` (numbered from 1).
+
+    Returns the cleaned answer text (markers that point nowhere or are unsupported
+    removed, the rest normalised to [n]) and one Citation per distinct (n, sentence)
+    check, in order of first appearance; `supported` says whether it held.
+    """
+    citations: dict[int, Citation] = {}
+
+    def replace_sentence(sentence: str) -> str:
+        claim = CITATION_RE.sub("", sentence).strip()
+        kept: list[int] = []
+        for m in CITATION_RE.finditer(sentence):
+            for raw in re.findall(r"\d+", m.group(1)):
+                n = int(raw)
+                if not 1 <= n <= len(passages) or n in kept:
+                    continue
+                passage = passages[n - 1]
+                ok, score, span = check_support(claim, passage, similarity)
+                previous = citations.get(n)
+                if previous is None or (ok and not previous.supported):
+                    citations[n] = Citation(
+                        n=n, passage=passage, quote=passage.text[span[0] : span[1]], span=span, supported=ok, support=score
+                    )
+                if ok:
+                    kept.append(n)
+        body = CITATION_RE.sub("", sentence).rstrip()
+        return body + "".join(f"[{n}]" for n in kept)
+
+    pieces: list[str] = []
+    last = 0
+    spans = split_sentences(answer)
+    for i, (s, e) in enumerate(spans):
+        # Attach a marker that stands alone after the sentence end to that sentence.
+        if i + 1 < len(spans) and not CITATION_RE.sub("", answer[spans[i + 1][0] : spans[i + 1][1]]).strip():
+            e = spans[i + 1][1]
+        if s < last:
+            continue
+        pieces.append(answer[last:s])
+        pieces.append(replace_sentence(answer[s:e]))
+        last = e
+    pieces.append(answer[last:])
+    text = re.sub(r"[ \t]+\n", "\n", "".join(pieces)).strip()
+    ordered = sorted(citations.values(), key=lambda c: c.n)
+    return text, ordered
+
+
+def claims_support(answer: str, citations: list[Citation]) -> tuple[int, int]:
+    """(sentences with at least one supported citation, sentences with checkable content) — citation recall."""
+    supported_n = {c.n for c in citations if c.supported}
+    total = covered = 0
+    for claim in parse_claims(answer):
+        if not units(claim.text):
+            continue
+        total += 1
+        if any(n in supported_n for n in claim.numbers):
+            covered += 1
+    return covered, total

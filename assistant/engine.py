@@ -1,0 +1,241 @@
+"""The Engine: one object that every front end (CLI, REPL, web UI, evaluation) asks.
+
+    question -> condense (with history) -> retrieve -> refuse if the evidence is weak
+             -> best sentences as numbered evidence -> LLM (streamed) -> verify citations -> Answer
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .citations import verify
+from .config import Settings
+from .errors import AssistantError, LLMError
+from .index import Index, open_index
+from .llm import GenerationRequest, LLMBackend, make_backend
+from .prompts import is_refusal, refusal_sentence, render
+from .retrieval import Retriever, RetrievalResult
+from .textutil import coverage, language_of, split_sentences
+from .types import Answer, Filters, Passage
+
+
+@dataclass
+class Turn:
+    """One exchange of a conversation, as front ends keep it."""
+
+    question: str
+    answer: str
+    doc_titles: list[str]
+
+
+PassagesCallback = Callable[[list[Passage]], None]
+
+
+def select_evidence(question: str, passage: Passage, budget: int) -> str:
+    """The passage's sentences that matter most for `question`, in document order, within `budget` characters.
+
+    A small model reads a short, focused context faster and answers it better than whole chunks.
+    """
+    text = passage.text
+    spans = split_sentences(text)
+    if len(text) <= budget or len(spans) <= 1:
+        return text[:budget]
+    ranked = sorted(range(len(spans)), key=lambda i: -coverage(question, text[spans[i][0] : spans[i][1]]))
+    keep: set[int] = set()
+    used = 0
+    for i in ranked:
+        length = spans[i][1] - spans[i][0]
+        if used + length > budget and keep:
+            continue
+        keep.add(i)
+        used += length
+    # The first sentence often names the subject of an article ("第十二条 对…给予…"): keep it if it fits.
+    if 0 not in keep and used + spans[0][1] - spans[0][0] <= budget * 1.2:
+        keep.add(0)
+    parts, last = [], -1
+    for i in sorted(keep):
+        parts.append(("" if last in (-1, i - 1) else "……") + text[spans[i][0] : spans[i][1]])
+        last = i
+    return "".join(parts)
+
+
+class Engine:
+    """Owns the index, retriever, LLM backend and prompts. Thread-safe for concurrent questions."""
+
+    def __init__(self, settings: Settings, *, index: Index | None = None, backend: LLMBackend | None = None) -> None:
+        self.settings = settings
+        self.index = index or open_index(settings)
+        self.retriever = Retriever(self.index, settings.retrieval)
+        self._backends: dict[str, LLMBackend] = {}
+        if backend is not None:
+            self._backends[settings.llm.backend] = backend
+        self._lock = threading.Lock()
+
+    # ----- collaborators -----
+    def backend(self, name: str | None = None) -> LLMBackend:
+        kind = name or self.settings.llm.backend
+        with self._lock:
+            if kind not in self._backends:
+                self._backends[kind] = make_backend(self.settings.llm, kind)
+            return self._backends[kind]
+
+    def similarity(self, claim: str, sentences: list[str]) -> list[float]:
+        """Cosine similarity of a claim and candidate sentences with the (multilingual) embedder."""
+        q = self.index.embedder.embed_query(claim)
+        return [float(x) for x in self.index.embedder.embed_documents(sentences) @ q]
+
+    # ----- steps -----
+    def condense(self, question: str, history: list[Turn] | None, backend: str | None = None) -> str:
+        """A standalone version of a follow-up question.
+
+        With a generative backend and `llm.condense = "llm"`, the model rewrites it; otherwise
+        the follow-up is joined with the documents the last answer drew on, which is what
+        retrieval needs ("its second article" + 《that policy》).
+        """
+        if not history:
+            return question
+        last = history[-1]
+        mode = self.settings.llm.condense
+        kind = backend or self.settings.llm.backend
+        if mode == "llm" or (mode == "auto" and kind == "openai"):
+            lang = language_of(question)
+            transcript = "\n".join(f"Q: {t.question}\nA: {t.answer[:300]}" for t in history[-3:])
+            try:
+                text = "".join(
+                    self.backend(kind).generate(
+                        GenerationRequest(
+                            messages=render("condense", lang, history=transcript, question=question),
+                            question=question, language=lang, max_tokens=80, temperature=0.0,
+                        )
+                    )
+                ).strip()
+                if text:
+                    return text.splitlines()[0]
+            except LLMError:
+                pass  # fall back to the heuristic below
+        context = " ".join(f"《{t}》" for t in dict.fromkeys(last.doc_titles)) or last.question
+        return f"{question} {context}"
+
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
+        return self.retriever.retrieve(question, filters, top_k)
+
+    def weak_evidence(self, question: str, result: RetrievalResult) -> bool:
+        """Refuse without asking the LLM: nothing found, the named policy is not indexed, or low evidence."""
+        if not result.passages:
+            return True
+        if result.named_title_found is False:
+            return True
+        threshold = self.settings.retrieval.refusal_threshold
+        if threshold <= 0:
+            return False
+        lang = language_of(question)
+        best = 0.0
+        for p in result.passages[:3]:
+            if language_of(p.text) == lang:
+                best = max(best, float(p.meta.get("evidence", 0.0)))
+            else:  # cross-language: lexical overlap is meaningless, use the dense similarity
+                best = max(best, float(p.meta.get("stages", {}).get("dense", 0.0)))
+        return best < threshold
+
+    def build_request(self, question: str, passages: list[Passage], language: str) -> GenerationRequest:
+        budget = self.settings.llm.context_chars
+        per_passage = max(120, budget // max(len(passages), 1))
+        evidence = [(i + 1, select_evidence(question, p, per_passage)) for i, p in enumerate(passages)]
+        blocks = []
+        for (n, text), p in zip(evidence, passages, strict=True):
+            head = f"《{p.title}》" + (f" {p.section.split(' > ')[-1]}" if p.section else "")
+            blocks.append(f"[{n}] {head}\n{text}")
+        messages = render(
+            "answer", language, evidence="\n\n".join(blocks), question=question, refusal=refusal_sentence(language)
+        )
+        return GenerationRequest(
+            messages=messages, question=question, evidence=evidence, language=language,
+            max_tokens=self.settings.llm.max_tokens, temperature=self.settings.llm.temperature,
+        )
+
+    # ----- answering -----
+    def stream(
+        self,
+        question: str,
+        history: list[Turn] | None = None,
+        filters: Filters | None = None,
+        *,
+        backend: str | None = None,
+        on_passages: PassagesCallback | None = None,
+        top_k: int | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text as it is generated, then the final, verified `Answer`.
+
+        `on_passages` is called with the retrieved passages before generation starts, so a
+        front end can show the sources first.
+        """
+        question = question.strip()
+        if not question:
+            raise AssistantError("The question is empty.")
+        started = time.perf_counter()
+        language = language_of(question)
+        standalone = self.condense(question, history, backend)
+        t = time.perf_counter()
+        result = self.retrieve(standalone, filters, top_k)
+        timings = {"condense": t - started, "retrieval": time.perf_counter() - t, **{f"retrieval_{k}": v for k, v in result.timings.items()}}
+        passages = result.passages
+        if on_passages:
+            on_passages(passages)
+        kind = backend or self.settings.llm.backend
+        answer = Answer(question=question, text="", passages=passages, standalone_question=standalone, language=language)
+        if self.weak_evidence(standalone, result):
+            answer.text, answer.refused = refusal_sentence(language), True
+            answer.backend = kind
+            timings["first_token"] = time.perf_counter() - started
+            yield answer.text
+        else:
+            llm = self.backend(kind)
+            answer.backend = llm.name
+            request = self.build_request(standalone, passages, language)
+            raw: list[str] = []
+            try:
+                for piece in llm.generate(request):
+                    if not piece:
+                        continue
+                    if not raw:
+                        timings["first_token"] = time.perf_counter() - started
+                    raw.append(piece)
+                    yield piece
+            except LLMError as exc:
+                answer.error = str(exc)
+            text = "".join(raw).strip()
+            if answer.error and not text:
+                answer.text = ""
+            elif is_refusal(text, language):
+                answer.text, answer.refused = refusal_sentence(language), True
+            else:
+                answer.text, answer.citations = verify(text, passages, self.similarity)
+                answer.text = _tidy(answer.text)
+        timings["total"] = time.perf_counter() - started
+        timings.setdefault("first_token", timings["total"])
+        answer.timings = timings
+        yield answer
+
+    def ask(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None, **kw) -> Answer:
+        """The complete, verified answer (no streaming)."""
+        final: Answer | None = None
+        for item in self.stream(question, history, filters, **kw):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
+
+    def close(self) -> None:
+        for b in self._backends.values():
+            b.close()
+        self.index.close()
+
+
+def _tidy(text: str) -> str:
+    """Small-model output clean-up: drop a leading 'Answer:'/'答：' label and repeated blank lines."""
+    text = re.sub(r"^\s*(?:answer|回答|答案|答)\s*[:：]\s*", "", text, flags=re.I)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

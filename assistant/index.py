@@ -1,0 +1,103 @@
+"""Opening an index: the catalog, the Chroma collection and the BM25 side index, named by settings.
+
+Layout under `store.path` (default `index/`):
+    chroma/                          the embedded Chroma store (embedded mode only)
+    <collection>.catalog.sqlite3     manifest of documents, chunk texts and BM25 tokens
+    <collection>.bm25/               the saved bm25s index
+The collection name carries a hash of the embedding model and chunking settings, so
+an index built with other settings is never silently reused.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .bm25 import KeywordIndex
+from .catalog import Catalog
+from .config import Settings
+from .embeddings import Embedder, load_embedder
+from .errors import IndexMissingError
+from .store import VectorStore
+
+
+def collection_name(settings: Settings) -> str:
+    return f"policy-{settings.index_fingerprint()}"
+
+
+def token_limit(settings: Settings, embedder: Embedder) -> int:
+    cap = settings.embedding.max_tokens
+    return min(cap, embedder.max_tokens) if cap else embedder.max_tokens
+
+
+@dataclass
+class Index:
+    """Everything one index consists of, opened together."""
+
+    settings: Settings
+    embedder: Embedder
+    catalog: Catalog
+    store: VectorStore
+    keywords: KeywordIndex
+
+    @property
+    def collection(self) -> str:
+        return self.store.name
+
+    def status(self) -> dict[str, Any]:
+        """What is indexed: the fields `assistant status --json` prints."""
+        docs, chunks = self.catalog.counts()
+        last = self.catalog.get_info("last_ingest")
+        return {
+            "documents": docs,
+            "chunks": chunks,
+            "vectors": self.store.count(),
+            "embedding_model": self.embedder.name,
+            "embedding_dim": self.embedder.dim,
+            "collection": self.collection,
+            "path": str(self.settings.store.path),
+            "store_mode": self.settings.store.mode,
+            "store_location": self.store.location,
+            "last_ingest": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(last))) if last else None,
+            "pending": [d.doc_id for d in self.catalog.documents() if d.status != "complete"],
+        }
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+def _paths(settings: Settings) -> tuple[Path, Path]:
+    base = settings.store.path
+    name = collection_name(settings)
+    return base / f"{name}.catalog.sqlite3", base / f"{name}.bm25"
+
+
+def open_index(settings: Settings, *, embedder: Embedder | None = None, create: bool = False) -> Index:
+    """Open the index for `settings`. Without `create`, a missing index raises IndexMissingError."""
+    catalog_path, bm25_dir = _paths(settings)
+    if not create and not catalog_path.is_file():
+        raise IndexMissingError(
+            f"No index for these settings in {settings.store.path}/ (collection {collection_name(settings)}). "
+            "Run `assistant ingest corpus/` first (or pass --index DIR)."
+        )
+    embedder = embedder or load_embedder(settings.embedding.model, settings.embedding.batch_size)
+    catalog = Catalog(catalog_path)
+    store = VectorStore(settings.store, collection_name(settings))
+    catalog.set_info(embedding_model=embedder.name, collection=store.name)
+    return Index(settings, embedder, catalog, store, KeywordIndex(bm25_dir, catalog))
+
+
+def wipe_index(settings: Settings) -> None:
+    """Remove this settings' collection, catalog and BM25 index (for `ingest --rebuild`)."""
+    catalog_path, bm25_dir = _paths(settings)
+    try:
+        VectorStore(settings.store, collection_name(settings)).drop()
+    except Exception:  # a damaged store is exactly what a rebuild is for
+        shutil.rmtree(settings.store.path / "chroma", ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(catalog_path) + suffix).unlink(missing_ok=True)
+    for d in (bm25_dir, bm25_dir.with_name(bm25_dir.name + ".tmp"), bm25_dir.with_name(bm25_dir.name + ".old")):
+        shutil.rmtree(d, ignore_errors=True)

@@ -1,0 +1,188 @@
+"""Ingestion: files -> documents -> chunks -> vectors + keywords, incremental and crash-safe.
+
+Per document the catalog row goes `pending` (with its new chunks) before the vector
+store is touched and `complete` after; a document found `pending` is redone, and
+vector ids are deterministic, so a run killed at any point is finished by the next
+one with no duplicate and no missing chunk. Unchanged documents (same content hash
+under the same index fingerprint) are not re-read, re-chunked or re-embedded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .bm25 import tokenize
+from .chunking import chunk_document
+from .config import Settings
+from .documents import discover, doc_id_for, load_document
+from .errors import DocumentError
+from .index import Index, open_index, token_limit, wipe_index
+from .types import Chunk, Document
+
+# progress(done_files, total_files, current_file_name)
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ingest run, per document."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    chunks_total: int = 0
+    documents_total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "chunks_embedded": self.chunks_embedded,
+            "seconds": round(self.seconds, 3),
+            "documents": self.documents_total,
+            "chunks": self.chunks_total,
+        }
+
+
+def file_hash(path: Path, fingerprint: str) -> str:
+    h = hashlib.sha256(fingerprint.encode())
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def embedding_text(doc: Document, chunk: Chunk) -> str:
+    """What is embedded for a chunk: its document title and section path give it context."""
+    head = " ".join(x for x in (doc.title, chunk.section) if x)
+    return f"{head}\n{chunk.text}" if head else chunk.text
+
+
+def keyword_tokens(doc: Document, chunk: Chunk) -> list[str]:
+    """BM25 tokens of a chunk, with the title and section so questions naming the policy or article match."""
+    return tokenize(f"{doc.title}\n{chunk.section}\n{chunk.text}")
+
+
+def chunk_for_index(doc: Document, settings: Settings, index: Index) -> list[Chunk]:
+    return chunk_document(
+        doc,
+        max_chars=settings.chunking.max_chars,
+        min_chars=settings.chunking.min_chars,
+        overlap_sentences=settings.chunking.overlap_sentences,
+        token_len=index.embedder.count_tokens,
+        max_tokens=token_limit(settings, index.embedder),
+    )
+
+
+def index_document(index: Index, doc: Document, content_hash: str) -> int:
+    """Replace `doc` in the index; returns the number of chunks embedded."""
+    chunks = chunk_for_index(doc, index.settings, index)
+    tokens = [keyword_tokens(doc, c) for c in chunks]
+    index.catalog.begin_document(doc, content_hash, chunks, tokens)
+    index.store.delete_document(doc.doc_id)
+    batch = max(index.settings.embedding.batch_size, 1)
+    for i in range(0, len(chunks), batch):
+        part = chunks[i : i + batch]
+        vectors = index.embedder.embed_documents([embedding_text(doc, c) for c in part])
+        index.store.add(part, vectors, doc.meta, doc.title)
+    index.catalog.complete_document(doc.doc_id)
+    return len(chunks)
+
+
+def remove_document(index: Index, doc_id: str) -> None:
+    index.store.delete_document(doc_id)
+    index.catalog.remove_document(doc_id)
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    progress: ProgressFn | None = None,
+    index: Index | None = None,
+    prune: bool = True,
+) -> IngestReport:
+    """Bring the index in line with the files under `paths`.
+
+    New and changed documents are (re)indexed, documents that vanished from a folder
+    that was ingested are removed (when `prune`), every bad file is reported in
+    `failed` and the rest is still indexed.
+    """
+    started = time.perf_counter()
+    report = IngestReport()
+    if rebuild:
+        wipe_index(settings)
+    own_index = index is None
+    index = index or open_index(settings, create=True)
+    try:
+        files, errors = discover(paths)
+        report.failed.extend((e.path, e.reason) for e in errors)
+        known = {d.doc_id: d for d in index.catalog.documents()}
+        seen: dict[str, Path] = {}
+        fingerprint = settings.index_fingerprint()
+        for n, (file, root) in enumerate(files):
+            if progress:
+                progress(n, len(files), file.name)
+            doc_id = doc_id_for(file, root)
+            if doc_id in seen:
+                report.failed.append(
+                    (str(file), f"same document id '{doc_id}' as {seen[doc_id]}; rename one of them (skipped)")
+                )
+                continue
+            seen[doc_id] = file
+            try:
+                content_hash = file_hash(file, fingerprint)
+                record = known.get(doc_id)
+                if record and record.status == "complete" and record.content_hash == content_hash:
+                    report.unchanged.append(doc_id)
+                    continue
+                doc = load_document(file, root)
+                doc.path = str(file.resolve())  # absolute, so a later run can tell the file was removed
+                report.chunks_embedded += index_document(index, doc, content_hash)
+            except DocumentError as exc:
+                report.failed.append((exc.path, exc.reason))
+                continue
+            except OSError as exc:  # vanished or unreadable between discovery and reading
+                report.failed.append((str(file), f"cannot read file: {exc.strerror or exc}"))
+                continue
+            (report.updated if doc_id in known else report.added).append(doc_id)
+        if progress:
+            progress(len(files), len(files), "")
+        if prune:
+            roots = {root.resolve() for _, root in files} | {p.resolve() for p in paths if p.is_dir()}
+            for doc_id, record in known.items():
+                if doc_id in seen or not record.path:
+                    continue
+                source = Path(record.path)
+                if any(source.is_relative_to(r) for r in roots) and not source.exists():
+                    remove_document(index, doc_id)
+                    report.removed.append(doc_id)
+        # A document left pending by an earlier crash whose file is gone must not linger half-indexed.
+        for record in index.catalog.documents():
+            if record.status != "complete" and record.doc_id not in seen:
+                remove_document(index, record.doc_id)
+                report.removed.append(record.doc_id)
+        index.keywords.rebuild()
+        index.catalog.set_info(last_ingest=str(time.time()))
+        report.documents_total, report.chunks_total = index.catalog.counts()
+    finally:
+        if own_index:
+            index.close()
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,170 @@
+"""`assistant chat`: a terminal conversation over the Engine, streamed, with slash commands.
+
+Interactive input uses prompt_toolkit (history, line editing); piped input is read
+line by line, so scripts and tests can drive it. Ctrl-C stops the current answer,
+not the session.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+
+from rich.console import Console
+
+from .engine import Engine, Turn
+from .errors import AssistantError
+from .render import passage_label, print_answer
+from .types import Answer, Filters
+
+HELP = """Commands:
+  /sources        sources of the last answer (cited passages, or related ones after a refusal)
+  /open N         the full text of passage N of the last answer
+  /filter         show the current filter;  /filter doc=ID[,ID] issuer=NAME from=YYYY-MM-DD to=YYYY-MM-DD
+  /filter clear   remove the filter
+  /reset          start a new conversation
+  /help           this help
+  /quit           leave (also Ctrl-D)"""
+
+
+def parse_filter(args: str) -> Filters:
+    """`doc=a,b issuer=广东省人民政府 from=2024-01-01 to=2025-12-31` -> Filters."""
+    f = Filters()
+    for part in args.split():
+        key, _, value = part.partition("=")
+        if not value:
+            raise AssistantError(f"Filter '{part}' should look like key=value (keys: doc, issuer, from, to).")
+        if key == "doc":
+            f.doc_ids = [v for v in value.split(",") if v]
+        elif key == "issuer":
+            f.issuers = [v for v in value.split(",") if v]
+        elif key == "from":
+            f.date_from = value
+        elif key == "to":
+            f.date_to = value
+        else:
+            raise AssistantError(f"Unknown filter key '{key}' (use doc, issuer, from, to).")
+    return f
+
+
+def _lines(interactive: bool) -> Iterator[str]:
+    if interactive:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import InMemoryHistory
+
+        session: PromptSession[str] = PromptSession(history=InMemoryHistory())
+        while True:
+            try:
+                yield session.prompt("? ")
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                return
+    else:
+        for line in sys.stdin:
+            yield line.rstrip("\n")
+
+
+class ChatSession:
+    """State of one terminal conversation: history, filter, last answer."""
+
+    def __init__(self, engine: Engine, console: Console, backend: str | None = None) -> None:
+        self.engine = engine
+        self.console = console
+        self.backend = backend
+        self.history: list[Turn] = []
+        self.filters = Filters()
+        self.last: Answer | None = None
+
+    def command(self, line: str) -> bool:
+        """Run a slash command; False means quit."""
+        name, _, args = line[1:].partition(" ")
+        args = args.strip()
+        if name in ("quit", "exit", "q"):
+            return False
+        if name == "help":
+            self.console.print(HELP, highlight=False)
+        elif name == "reset":
+            self.history.clear()
+            self.last = None
+            self.console.print("New conversation.")
+        elif name == "sources":
+            if self.last is None:
+                self.console.print("No answer yet.")
+            else:
+                for i, p in enumerate(self.last.passages, 1):
+                    self.console.print(f"[{i}] {passage_label(p)}  (score {p.score:.3f})", highlight=False)
+        elif name == "open":
+            if self.last is None or not args.isdigit() or not 1 <= int(args) <= len(self.last.passages):
+                self.console.print("Usage: /open N, with N from /sources.")
+            else:
+                p = self.last.passages[int(args) - 1]
+                self.console.print(f"[bold]{passage_label(p)}[/]", highlight=False)
+                self.console.print(p.text, highlight=False)
+        elif name == "filter":
+            if args == "clear":
+                self.filters = Filters()
+                self.console.print("Filter cleared.")
+            elif args:
+                try:
+                    self.filters = parse_filter(args)
+                    self.console.print(f"Filter: {self.filters}")
+                except AssistantError as exc:
+                    self.console.print(f"[red]{exc}[/]")
+            else:
+                self.console.print(f"Filter: {self.filters if not self.filters.is_empty() else 'none'}")
+        else:
+            self.console.print(f"Unknown command /{name}. Type /help.")
+        return True
+
+    def ask(self, question: str) -> None:
+        def show_sources(passages: list) -> None:
+            if passages:
+                self.console.print("[dim]Searching: " + "; ".join(passage_label(p) for p in passages[:3]) + "[/]", highlight=False)
+
+        stream = self.engine.stream(
+            question, self.history, self.filters, backend=self.backend, on_passages=show_sources
+        )
+        answer: Answer | None = None
+        streamed: list[str] = []
+        try:
+            for item in stream:
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    streamed.append(item)
+                    self.console.print(item, end="", highlight=False, markup=False)
+        except KeyboardInterrupt:
+            stream.close()
+            self.console.print("\n[yellow]Stopped.[/]")
+            return
+        self.console.print()
+        if answer is None:
+            return
+        self.last = answer
+        if answer.text != "".join(streamed).strip():  # verification changed it: show the checked version
+            self.console.rule("verified", style="dim")
+            self.console.print(answer.text, style="yellow" if answer.refused else None, highlight=False)
+        print_answer(self.console, answer, with_text=False)
+        titles = [c.passage.title for c in answer.citations if c.supported] or [p.title for p in answer.passages[:1]]
+        self.history.append(Turn(question=question, answer=answer.text, doc_titles=titles))
+
+    def run(self, lines: Iterable[str]) -> None:
+        self.console.print("Ask about the indexed policy documents. /help for commands, /quit to leave.")
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("/"):
+                if not self.command(line):
+                    break
+                continue
+            try:
+                self.ask(line)
+            except AssistantError as exc:
+                self.console.print(f"[red]{exc}[/]", highlight=False)
+
+
+def run_chat(engine: Engine, console: Console, backend: str | None = None) -> None:
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    ChatSession(engine, console, backend).run(_lines(interactive))

@@ -1,0 +1,234 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, reciprocal rank fusion, title/article matching,
+neighbour expansion and an optional cross-encoder. Every stage can be switched off in
+`RetrievalSettings` so its effect can be measured (bench/query.py).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from .config import RetrievalSettings
+from .index import Index
+from .store import date_to_int
+from .textutil import coverage, normalize, units
+from .types import Filters, Passage
+
+_TITLE_QUOTE = re.compile(r"《([^》]{2,80})》")
+_ARTICLE = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)条")
+_ARTICLE_EN = re.compile(r"\barticle\s+(\d+)\b", re.I)
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_number(text: str) -> int | None:
+    """'十二' -> 12, '一百零五' -> 105, '12' -> 12."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def article_numbers(text: str) -> set[int]:
+    found = {cn_number(m) for m in _ARTICLE.findall(text)} | {int(m) for m in _ARTICLE_EN.findall(text)}
+    return {n for n in found if n}
+
+
+@dataclass
+class RetrievalResult:
+    passages: list[Passage]
+    timings: dict[str, float] = field(default_factory=dict)
+    named_titles: list[str] = field(default_factory=list)  # policy titles the question names (《…》)
+    named_title_found: bool | None = None  # None when the question names no title
+
+
+class Retriever:
+    """Turns a question into ranked passages from one index."""
+
+    def __init__(self, index: Index, settings: RetrievalSettings, reranker: object | None = None) -> None:
+        self.index = index
+        self.settings = settings
+        self._reranker = reranker
+        if settings.reranker and reranker is None:
+            from sentence_transformers import CrossEncoder
+
+            self._reranker = CrossEncoder(settings.reranker, device="cpu")
+        self._titles: dict[str, str] | None = None
+        self._titles_generation = -1
+
+    # ----- helpers -----
+    def _doc_titles(self) -> dict[str, str]:
+        generation = self.index.catalog.generation()
+        if self._titles is None or generation != self._titles_generation:
+            self._titles = {d.doc_id: d.title for d in self.index.catalog.documents() if d.status == "complete"}
+            self._titles_generation = generation
+        return self._titles
+
+    def _allowed_chunks(self, filters: Filters) -> set[str]:
+        allowed_docs = []
+        lo, hi = date_to_int(filters.date_from), date_to_int(filters.date_to)
+        for d in self.index.catalog.documents():
+            if filters.doc_ids and d.doc_id not in filters.doc_ids:
+                continue
+            if filters.issuers and d.meta.get("issuer", "") not in filters.issuers:
+                continue
+            date = date_to_int(d.meta.get("date"))
+            if (lo is not None or hi is not None) and date is None:
+                continue
+            if lo is not None and date is not None and date < lo:
+                continue
+            if hi is not None and date is not None and date > hi:
+                continue
+            allowed_docs.append(d.doc_id)
+        return {c.chunk.chunk_id for doc_id in allowed_docs for c in self.index.catalog.doc_chunks(doc_id)}
+
+    def title_matches(self, question: str) -> tuple[dict[str, float], list[str]]:
+        """Documents the question names, with a match strength in (0, 1]; and the 《titles》 it quotes."""
+        titles = self._doc_titles()
+        quoted = _TITLE_QUOTE.findall(question)
+        q_norm = normalize(question)
+        matches: dict[str, float] = {}
+        for doc_id, title in titles.items():
+            t_norm = normalize(title)
+            if len(t_norm) >= 6 and t_norm in q_norm:
+                matches[doc_id] = 1.0
+                continue
+            for q in quoted:
+                score = min(coverage(q, title), coverage(title, q))
+                if score >= 0.6:
+                    matches[doc_id] = max(matches.get(doc_id, 0.0), score)
+        return matches, quoted
+
+    # ----- main -----
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
+        s = self.settings
+        k = top_k or s.top_k
+        timings: dict[str, float] = {}
+        allowed = self._allowed_chunks(filters) if filters and not filters.is_empty() else None
+        lists: list[tuple[list[tuple[str, float]], float, str]] = []
+        if s.dense:
+            t = time.perf_counter()
+            vector = self.index.embedder.embed_query(question)
+            timings["embed"] = time.perf_counter() - t
+            t = time.perf_counter()
+            dense = self.index.store.search(vector, s.candidates, filters)
+            timings["dense"] = time.perf_counter() - t
+            lists.append((dense, s.dense_weight, "dense"))
+        if s.bm25:
+            t = time.perf_counter()
+            sparse = self.index.keywords.search(question, s.candidates, allowed)
+            timings["bm25"] = time.perf_counter() - t
+            lists.append((sparse, s.bm25_weight, "bm25"))
+        t = time.perf_counter()
+        fused: dict[str, float] = {}
+        stage: dict[str, dict[str, float]] = {}
+        for ranked, weight, name in lists:
+            for rank, (cid, score) in enumerate(ranked):
+                fused[cid] = fused.get(cid, 0.0) + weight / (s.rrf_k + rank + 1)
+                stage.setdefault(cid, {})[name] = score
+        matches, quoted = self.title_matches(question) if s.title_boost else ({}, _TITLE_QUOTE.findall(question))
+        if allowed is not None:
+            matches = {d: v for d, v in matches.items() if any(c.startswith(d + "#") for c in allowed)}
+        records = self.index.catalog.chunks(list(fused))
+        # Title match: the named document's chunks rise; its best chunks are pulled in even if neither list had them.
+        if matches:
+            boost = 2.0 / (s.rrf_k + 1)
+            for cid in list(fused):
+                rec = records.get(cid)
+                if rec and rec.chunk.doc_id in matches:
+                    fused[cid] += boost * matches[rec.chunk.doc_id]
+            if s.bm25:
+                allowed_named = {c.chunk.chunk_id for d in matches for c in self.index.catalog.doc_chunks(d)}
+                for cid, score in self.index.keywords.search(question, 5, allowed_named):
+                    if cid not in fused:
+                        fused[cid] = boost * matches.get(cid.split("#")[0], 0.5) + 0.5 / (s.rrf_k + 10)
+                        stage.setdefault(cid, {})["bm25"] = score
+                records.update(self.index.catalog.chunks([c for c in fused if c not in records]))
+        wanted_articles = article_numbers(question) if s.article_boost else set()
+        if wanted_articles:
+            for cid in list(fused):
+                rec = records.get(cid)
+                if rec and article_numbers(rec.chunk.section.split(">")[-1]) & wanted_articles:
+                    fused[cid] += 1.0 / (s.rrf_k + 1) * (2.0 if rec.chunk.doc_id in matches else 1.0)
+            if matches:  # the named article of the named document, even if no list found it
+                for doc_id in matches:
+                    for rec in self.index.catalog.doc_chunks(doc_id):
+                        tail = rec.chunk.section.split(">")[-1]
+                        if article_numbers(tail) & wanted_articles and rec.chunk.chunk_id not in fused:
+                            fused[rec.chunk.chunk_id] = 2.5 / (s.rrf_k + 1)
+                            records[rec.chunk.chunk_id] = rec
+        ranked_ids = sorted(fused, key=lambda c: -fused[c])
+        timings["fuse"] = time.perf_counter() - t
+        pool = ranked_ids[: max(k * 3, 10)] if self._reranker is not None else ranked_ids[:k]
+        passages = []
+        for cid in pool:
+            rec = records.get(cid)
+            if rec is None:  # vector without catalog row (e.g. ingest in progress): skip
+                continue
+            c = rec.chunk
+            passages.append(
+                Passage(
+                    chunk_id=cid, doc_id=c.doc_id, text=c.text, score=fused[cid], title=rec.title, section=c.section,
+                    pages=c.pages, start=c.start, end=c.end, ordinal=c.ordinal,
+                    meta={**rec.meta, "stages": stage.get(cid, {})},
+                )
+            )
+        if self._reranker is not None and passages:
+            t = time.perf_counter()
+            scores = self._reranker.predict([(question, p.text) for p in passages])  # type: ignore[attr-defined]
+            for p, sc in zip(passages, scores, strict=True):
+                p.meta["rerank"] = float(sc)
+                p.score = float(sc)
+            passages.sort(key=lambda p: -p.score)
+            passages = passages[:k]
+            timings["rerank"] = time.perf_counter() - t
+        if s.neighbours:
+            self._expand(passages)
+        for p in passages:
+            p.meta["evidence"] = evidence_score(question, p)
+        return RetrievalResult(
+            passages=passages,
+            timings=timings,
+            named_titles=quoted,
+            named_title_found=(bool(matches) if quoted else None),
+        )
+
+    def _expand(self, passages: list[Passage]) -> None:
+        """Join the next chunk of the same article when an article was split across chunks."""
+        seen = {p.chunk_id for p in passages}
+        for p in passages:
+            if not p.section:
+                continue
+            nxt = self.index.catalog.chunk_at(p.doc_id, p.ordinal + 1)
+            if nxt is None or nxt.chunk.section != p.section or nxt.chunk.chunk_id in seen:
+                continue
+            doc = self.index.catalog.document_text(p.doc_id)
+            if doc is None:
+                continue
+            p.text = doc.text[p.start : nxt.chunk.end]
+            p.end = nxt.chunk.end
+            p.pages = sorted(set(p.pages) | set(nxt.chunk.pages))
+            p.meta["joined"] = nxt.chunk.chunk_id
+            seen.add(nxt.chunk.chunk_id)
+
+
+def evidence_score(question: str, passage: Passage) -> float:
+    """How much of the question's content the passage (with its title and section) covers, 0..1.
+
+    Used for the refusal decision: rank-based fusion scores say nothing absolute.
+    """
+    context = f"{passage.title}\n{passage.section}\n{passage.text}"
+    if not units(question):
+        return 0.0
+    return coverage(question, context)

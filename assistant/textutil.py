@@ -1,0 +1,76 @@
+"""Small text measures shared by retrieval, citation checking and evaluation.
+
+Overlap is measured on character bigrams for Chinese and on lower-cased content
+words for English, so one function serves both languages and mixed text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[a-z0-9]+(?:[.\-'][a-z0-9]+)*")
+EN_STOP = frozenset(
+    "a an the of to and or in on for is are be been by with as at from that this these those what which who whom how "
+    "when where why does do did was were it its into than then there their they them any all can may shall will should "
+    "would about under over such not no yes if".split()
+)
+ZH_STOP_BIGRAMS = frozenset(
+    "根据 关于 规定 什么 哪些 多少 如何 是否 可以 应当 进行 有关 以及 其中 我们 你们 这个 那个 哪个 怎么 通知 印发".split()
+)
+
+
+def language_of(text: str) -> str:
+    """'zh' when Chinese characters make up a fair share of the letters, else 'en'."""
+    cjk = len(_CJK.findall(text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "zh" if cjk and cjk * 3 >= latin * 0.5 else "en"
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width -> half-width), lower case, collapsed whitespace."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
+
+
+def units(text: str) -> list[str]:
+    """Comparison units: Chinese character bigrams (single characters for 1-char runs) and English words."""
+    text = normalize(text)
+    out: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        out.extend(run[i : i + 2] for i in range(len(run) - 1)) if len(run) > 1 else out.append(run)
+    out.extend(w for w in _WORD.findall(_CJK_RUN.sub(" ", text)) if w not in EN_STOP)
+    return out
+
+
+def content_units(text: str) -> set[str]:
+    """`units` without question words and generic policy words."""
+    return {u for u in units(text) if u not in ZH_STOP_BIGRAMS}
+
+
+def coverage(claim: str, source: str) -> float:
+    """Share of the claim's content units found in the source (0..1)."""
+    c = content_units(claim)
+    if not c:
+        return 0.0
+    return len(c & set(units(source))) / len(c)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of `text`, trimmed of whitespace."""
+    spans: list[tuple[int, int]] = []
+    for m in re.finditer(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)]*|\n|$)", text):
+        s, e = m.start(), m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            # English: also split at ". " followed by a capital letter.
+            piece_start = s
+            for em in re.finditer(r"(?<=[a-z0-9)][.])\s+(?=[A-Z])", text[s:e]):
+                spans.append((piece_start, s + em.start()))
+                piece_start = s + em.end()
+            spans.append((piece_start, e))
+    return spans

@@ -1,0 +1,158 @@
+"""Plain data types shared by every layer: documents, chunks, passages, answers.
+
+These are the seams between ingestion, retrieval, answering and the front ends.
+They carry no behaviour beyond (de)serialisation so that every module can depend
+on them without pulling in models or stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class PageSpan:
+    """A page of a paginated source: text[start:end] of the document is page `page` (1-based)."""
+
+    page: int
+    start: int
+    end: int
+
+
+@dataclass
+class Document:
+    """One loaded source file, as plain text plus what was detected about it."""
+
+    doc_id: str
+    path: str
+    title: str
+    text: str
+    doc_type: str  # pdf | docx | html | md | txt
+    pages: list[PageSpan] = field(default_factory=list)
+    # Document-level metadata, when detectable: doc_number (文号), issuer, date (YYYY-MM-DD), language.
+    meta: dict[str, str] = field(default_factory=dict)
+    # Known headings (for formats that mark them up: Markdown, HTML, DOCX): (offset, level, heading text).
+    headings: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+@dataclass
+class Chunk:
+    """A piece of a document that is embedded and searched as one unit.
+
+    `start`/`end` are character offsets into `Document.text`, so
+    `document.text[start:end] == text` always holds.
+    """
+
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    section: str = ""  # e.g. "第三章 促进措施 > 第十二条"
+    pages: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its scores and document metadata, in rank order."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    score: float
+    title: str = ""
+    section: str = ""
+    pages: list[int] = field(default_factory=list)
+    start: int = 0
+    end: int = 0
+    ordinal: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)  # doc_number, issuer, date, source, stage scores
+
+    @property
+    def page(self) -> int | None:
+        return self.pages[0] if self.pages else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "chunk_id": self.chunk_id,
+            "score": round(self.score, 6),
+            "title": self.title,
+            "section": self.section,
+            "page": self.page,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Citation:
+    """One [n] marker in an answer, resolved to the passage it points at and checked."""
+
+    n: int
+    passage: Passage
+    quote: str  # the supporting span of the passage text
+    span: tuple[int, int]  # offsets of `quote` inside passage.text
+    supported: bool
+    support: float = 0.0  # overlap score of the claim against the passage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "doc_id": self.passage.doc_id,
+            "chunk_id": self.passage.chunk_id,
+            "title": self.passage.title,
+            "section": self.passage.section,
+            "page": self.passage.page,
+            "quote": self.quote,
+            "span": list(self.span),
+            "supported": self.supported,
+            "support": round(self.support, 4),
+        }
+
+
+@dataclass
+class Answer:
+    """What every front end shows: the text with [n] markers, its checked citations, and how it was made."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    passages: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # retrieval, first_token, total (seconds)
+    standalone_question: str = ""
+    language: str = "zh"
+    backend: str = ""
+    error: str | None = None  # set when the LLM failed; passages are still returned
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "language": self.language,
+            "backend": self.backend,
+            "error": self.error,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+@dataclass
+class Filters:
+    """Restrict retrieval to some documents, issuing bodies or a date range (inclusive, YYYY-MM-DD)."""
+
+    doc_ids: list[str] = field(default_factory=list)
+    issuers: list[str] = field(default_factory=list)
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.doc_ids or self.issuers or self.date_from or self.date_to)
