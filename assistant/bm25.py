@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import Catalog
+from .failpoints import failpoint
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +105,13 @@ class KeywordIndex:
         tmp.mkdir(parents=True)
         if ids:
             bm25.save(str(tmp / "bm25"), show_progress=False)
+        failpoint("bm25_half_written")
         (tmp / "meta.json").write_text(json.dumps({"generation": generation, "ids": ids}))
         old = self.directory.with_name(self.directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.directory.exists():
             self.directory.rename(old)
+        failpoint("bm25_swapping")
         tmp.rename(self.directory)
         shutil.rmtree(old, ignore_errors=True)
         self._bm25 = bm25 if ids else None

@@ -34,6 +34,15 @@ class Claim:
     numbers: list[int]
 
 
+def _numbers(text: str) -> set[str]:
+    """Numbers a claim states, leaving out scaled translations ("8 million" for 800万) that cannot match literally."""
+    return {
+        m.group(1)
+        for m in re.finditer(r"(\d+(?:\.\d+)?)(?!\s*(?:million|billion|thousand|hundred|万|亿))", text, re.I)
+        if not re.match(r"\d", text[m.end() : m.end() + 1])
+    }
+
+
 def parse_claims(answer: str) -> list[Claim]:
     """Split an answer into sentences, each with the citation numbers attached to it."""
     claims: list[Claim] = []
@@ -73,7 +82,7 @@ def check_support(claim: str, passage: Passage, similarity: SimilarityFn | None 
             sims = similarity(claim, [passage.text[s:e] for s, e in sentences])
             i = max(range(len(sims)), key=sims.__getitem__)
             # Numbers in the claim must still appear in the passage: the embedding alone is blind to them.
-            numbers_ok = set(re.findall(r"\d+(?:\.\d+)?", claim)) <= set(re.findall(r"\d+(?:\.\d+)?", passage.text))
+            numbers_ok = _numbers(claim) <= set(re.findall(r"\d+(?:\.\d+)?", passage.text))
             if sims[i] >= SEMANTIC_THRESHOLD and numbers_ok:
                 return True, float(sims[i]), sentences[i]
     return False, whole, span

@@ -249,9 +249,19 @@ def chat(
         engine.close()
 
 
+def _register_optional_commands() -> None:
+    """`serve` and `eval` live beside their front ends; their modules import nothing heavy at top level."""
+    from .evaluation.command import eval_command
+    from .web.command import serve_command
+
+    app.command("serve")(serve_command)
+    app.command("eval")(eval_command)
+
+
 def main() -> None:
     """Console-script entry point."""
     configure_process()
+    _register_optional_commands()
     try:
         app()
     except KeyboardInterrupt:

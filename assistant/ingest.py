@@ -20,6 +20,7 @@ from .chunking import chunk_document
 from .config import Settings
 from .documents import discover, doc_id_for, load_document
 from .errors import DocumentError
+from .failpoints import failpoint
 from .index import Index, open_index, token_limit, wipe_index
 from .types import Chunk, Document
 
@@ -93,14 +94,20 @@ def index_document(index: Index, doc: Document, content_hash: str) -> int:
     """Replace `doc` in the index; returns the number of chunks embedded."""
     chunks = chunk_for_index(doc, index.settings, index)
     tokens = [keyword_tokens(doc, c) for c in chunks]
+    failpoint("chunked")
     index.catalog.begin_document(doc, content_hash, chunks, tokens)
+    failpoint("catalog_pending")
     index.store.delete_document(doc.doc_id)
+    failpoint("store_deleted")
     batch = max(index.settings.embedding.batch_size, 1)
     for i in range(0, len(chunks), batch):
         part = chunks[i : i + batch]
         vectors = index.embedder.embed_documents([embedding_text(doc, c) for c in part])
+        failpoint("embedded")
         index.store.add(part, vectors, doc.meta, doc.title)
+        failpoint("store_written")
     index.catalog.complete_document(doc.doc_id)
+    failpoint("document_complete")
     return len(chunks)
 
 
@@ -153,6 +160,7 @@ def ingest(
                     report.unchanged.append(doc_id)
                     continue
                 doc = load_document(file, root)
+                failpoint("parsed")
                 doc.path = str(file.resolve())  # absolute, so a later run can tell the file was removed
                 report.chunks_embedded += index_document(index, doc, content_hash)
             except DocumentError as exc:
@@ -171,6 +179,7 @@ def ingest(
                     continue
                 source = Path(record.path)
                 if any(source.is_relative_to(r) for r in roots) and not source.exists():
+                    failpoint("pruning")
                     remove_document(index, doc_id)
                     report.removed.append(doc_id)
         # A document left pending by an earlier crash whose file is gone must not linger half-indexed.
@@ -178,6 +187,7 @@ def ingest(
             if record.status != "complete" and record.doc_id not in seen:
                 remove_document(index, record.doc_id)
                 report.removed.append(record.doc_id)
+        failpoint("before_bm25")
         index.keywords.rebuild()
         index.catalog.set_info(last_ingest=str(time.time()))
         report.documents_total, report.chunks_total = index.catalog.counts()

@@ -1,0 +1,59 @@
+"""Citation verification: markers checked against the passages they point at."""
+
+from __future__ import annotations
+
+from assistant.citations import claims_support, parse_claims, verify
+from assistant.types import Passage
+
+
+def passage(text: str, doc_id: str = "d", section: str = "第三条") -> Passage:
+    return Passage(chunk_id=f"{doc_id}#0", doc_id=doc_id, text=text, score=1.0, title="T", section=section)
+
+
+P1 = passage("第三条　对首次认定的国家级工业软件重点项目，省财政给予最高800万元奖励。")
+P2 = passage("第五条　设立软件人才专项，每年培养高端软件人才2000名。", section="第五条")
+
+
+def test_supported_citation_kept_with_span() -> None:
+    text, cites = verify("对首次认定的国家级工业软件重点项目给予最高800万元奖励[1]。", [P1, P2])
+    assert text.endswith("[1]。") or "[1]" in text
+    assert len(cites) == 1 and cites[0].supported
+    c = cites[0]
+    assert P1.text[c.span[0] : c.span[1]] == c.quote and "800万元" in c.quote
+
+
+def test_marker_pointing_nowhere_removed() -> None:
+    text, cites = verify("每年培养高端软件人才2000名[7]。", [P1, P2])
+    assert "[7]" not in text and not cites
+
+
+def test_unsupported_citation_dropped_and_flagged() -> None:
+    text, cites = verify("每年培养高端软件人才2000名[1]。", [P1, P2])
+    assert "[1]" not in text
+    assert cites and cites[0].n == 1 and not cites[0].supported
+
+
+def test_wrong_number_fixed_by_other_marker() -> None:
+    text, cites = verify("每年培养高端软件人才2000名[1][2]。", [P1, P2])
+    assert "[2]" in text and "[1]" not in text
+    assert {c.n: c.supported for c in cites} == {1: False, 2: True}
+
+
+def test_cross_language_uses_similarity() -> None:
+    def similarity(claim: str, sentences: list[str]) -> list[float]:
+        return [0.8 for _ in sentences]
+
+    text, cites = verify("Projects receive up to 8 million yuan (800万元) [1].", [P1], similarity)
+    assert cites[0].supported
+    # Numbers must still match: a wrong amount is not supported however similar the sentence is.
+    text, cites = verify("Projects receive up to 900 yuan [1].", [P1], similarity)
+    assert not cites[0].supported
+
+
+def test_claims_and_recall() -> None:
+    answer = "给予最高800万元奖励[1]。每年培养人才2000名[2]。另有其他说法。"
+    claims = parse_claims(answer)
+    assert [c.numbers for c in claims] == [[1], [2], []]
+    _, cites = verify(answer, [P1, P2])
+    covered, total = claims_support(answer, cites)
+    assert (covered, total) == (2, 3)
