@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import shutil
 import threading
@@ -117,6 +118,28 @@ class KeywordIndex:
         self._bm25 = bm25 if ids else None
         self._ids = ids
         self._generation = generation
+
+    def idf(self, units: list[str]) -> dict[str, float]:
+        """Inverse document frequency of comparison units (Chinese bigrams, English words) over the chunks.
+
+        A unit that occurs nowhere gets the highest weight: a question about something
+        the documents never mention is the clearest sign they cannot answer it.
+        """
+        with self._lock:
+            self._load_or_build()
+            bm25 = self._bm25
+        if bm25 is None:
+            return {u: 1.0 for u in units}
+        n = int(bm25.scores["num_docs"])
+        indptr = bm25.scores["indptr"]
+        vocab = bm25.vocab_dict
+        out = {}
+        for u in units:
+            key = "#" + u if re.fullmatch(r"[\u3400-\u9fff]{2}", u) else u
+            t = vocab.get(key)
+            df = int(indptr[t + 1] - indptr[t]) if t is not None else 0
+            out[u] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return out
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top `k` (chunk_id, score) for `query`, optionally only among `allowed` chunk ids."""

@@ -43,8 +43,17 @@ def _numbers(text: str) -> set[str]:
     }
 
 
+_TRAILING_MARKERS = re.compile(r"([。！？；!?;.])(\s*)((?:" + CITATION_RE.pattern + r")+)")
+
+
+def attach_markers(answer: str) -> str:
+    """Move markers written after a sentence's full stop ("…奖励。[1]") in front of it, so they stay with it."""
+    return _TRAILING_MARKERS.sub(lambda m: m.group(3) + m.group(1) + m.group(2), answer)
+
+
 def parse_claims(answer: str) -> list[Claim]:
     """Split an answer into sentences, each with the citation numbers attached to it."""
+    answer = attach_markers(answer)
     claims: list[Claim] = []
     for s, e in split_sentences(answer):
         sentence = answer[s:e]
@@ -68,7 +77,9 @@ def best_span(claim: str, passage_text: str) -> tuple[tuple[int, int], float]:
     return best, max(best_score, 0.0)
 
 
-def check_support(claim: str, passage: Passage, similarity: SimilarityFn | None = None) -> tuple[bool, float, tuple[int, int]]:
+def check_support(
+    claim: str, passage: Passage, similarity: SimilarityFn | None = None
+) -> tuple[bool, float, tuple[int, int]]:
     """Whether `passage` supports `claim`: (supported, score, supporting span in passage.text)."""
     if not content_units(claim):
         return True, 1.0, (0, 0)  # nothing checkable (e.g. "Yes.")
@@ -88,15 +99,14 @@ def check_support(claim: str, passage: Passage, similarity: SimilarityFn | None 
     return False, whole, span
 
 
-def verify(
-    answer: str, passages: list[Passage], similarity: SimilarityFn | None = None
-) -> tuple[str, list[Citation]]:
+def verify(answer: str, passages: list[Passage], similarity: SimilarityFn | None = None) -> tuple[str, list[Citation]]:
     """Check every [n] in `answer` against `passages` (numbered from 1).
 
     Returns the cleaned answer text (markers that point nowhere or are unsupported
     removed, the rest normalised to [n]) and one Citation per distinct (n, sentence)
     check, in order of first appearance; `supported` says whether it held.
     """
+    answer = attach_markers(answer)
     citations: dict[int, Citation] = {}
 
     def replace_sentence(sentence: str) -> str:
@@ -112,7 +122,12 @@ def verify(
                 previous = citations.get(n)
                 if previous is None or (ok and not previous.supported):
                     citations[n] = Citation(
-                        n=n, passage=passage, quote=passage.text[span[0] : span[1]], span=span, supported=ok, support=score
+                        n=n,
+                        passage=passage,
+                        quote=passage.text[span[0] : span[1]],
+                        span=span,
+                        supported=ok,
+                        support=score,
                     )
                 if ok:
                     kept.append(n)

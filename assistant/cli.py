@@ -113,12 +113,26 @@ def ingest(
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         table = Table(title="Ingest summary", show_header=True)
-        for col in ("added", "updated", "unchanged", "removed", "failed", "chunks embedded", "index docs/chunks", "seconds"):
+        for col in (
+            "added",
+            "updated",
+            "unchanged",
+            "removed",
+            "failed",
+            "chunks embedded",
+            "index docs/chunks",
+            "seconds",
+        ):
             table.add_column(col, justify="right")
         table.add_row(
-            str(len(report.added)), str(len(report.updated)), str(len(report.unchanged)), str(len(report.removed)),
-            str(len(report.failed)), str(report.chunks_embedded),
-            f"{report.documents_total}/{report.chunks_total}", f"{report.seconds:.1f}",
+            str(len(report.added)),
+            str(len(report.updated)),
+            str(len(report.unchanged)),
+            str(len(report.removed)),
+            str(len(report.failed)),
+            str(report.chunks_embedded),
+            f"{report.documents_total}/{report.chunks_total}",
+            f"{report.seconds:.1f}",
         )
         console.print(table)
         for path, reason in report.failed:
@@ -159,7 +173,9 @@ def status(
     for col in ("doc_id", "title", "type", "date", "文号", "chunks"):
         table.add_column(col)
     for d in docs:
-        table.add_row(d.doc_id, d.title[:40], d.doc_type, d.meta.get("date", ""), d.meta.get("doc_number", ""), str(d.n_chunks))
+        table.add_row(
+            d.doc_id, d.title[:40], d.doc_type, d.meta.get("date", ""), d.meta.get("doc_number", ""), str(d.n_chunks)
+        )
     console.print(table)
 
 
@@ -251,11 +267,15 @@ def chat(
 
 def _register_optional_commands() -> None:
     """`serve` and `eval` live beside their front ends; their modules import nothing heavy at top level."""
-    from .evaluation.command import eval_command
-    from .web.command import serve_command
+    import importlib
+    import importlib.util
 
-    app.command("serve")(serve_command)
-    app.command("eval")(eval_command)
+    for module, name, attr in (
+        (".web.command", "serve", "serve_command"),
+        (".evaluation.command", "eval", "eval_command"),
+    ):
+        if importlib.util.find_spec(module, __package__) is not None:
+            app.command(name)(getattr(importlib.import_module(module, __package__), attr))
 
 
 def main() -> None:

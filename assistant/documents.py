@@ -15,12 +15,21 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import DocumentError
 from .types import Document, PageSpan
 
 SUPPORTED = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt"}
-_DOC_TYPES = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".txt": "txt"}
+_DOC_TYPES = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".txt": "txt",
+}
 _TITLE_MAX = 120
 
 _CJK_CHARS = "\u2e80-\u2fdf\u3005\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -79,17 +88,20 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[DocumentE
             errors.append(DocumentError(str(given), "broken symbolic link (its target does not exist)"))
         else:
             errors.append(DocumentError(str(given), "does not exist"))
-    unique: list[tuple[Path, Path]] = []
-    first_by_real: dict[str, Path] = {}
+    by_real: dict[str, list[tuple[Path, Path]]] = {}
     for file, root in sorted(set(pairs), key=lambda p: (p[0].as_posix(), p[1].as_posix())):
-        real = os.path.realpath(file)
-        if real in first_by_real:
-            if first_by_real[real] != file:
-                reason = f"same file as {first_by_real[real]} (reached through a symbolic link); skipped"
-                errors.append(DocumentError(str(file), reason))
-            continue
-        first_by_real[real] = file
-        unique.append((file, root))
+        by_real.setdefault(os.path.realpath(file), []).append((file, root))
+    unique: list[tuple[Path, Path]] = []
+    for real, found in by_real.items():
+        # Keep the file's own path over a symbolic link to it; report the other ways it was reached.
+        keep = next((fr for fr in found if os.path.abspath(fr[0]) == real), found[0])
+        unique.append(keep)
+        for file, _ in found:
+            if file != keep[0]:
+                errors.append(
+                    DocumentError(str(file), f"same file as {keep[0]} (reached through a symbolic link); skipped")
+                )
+    unique.sort(key=lambda p: (p[0].as_posix(), p[1].as_posix()))
     errors.sort(key=lambda e: e.path)
     return unique, errors
 
@@ -207,7 +219,9 @@ def decode_text(data: bytes, where: str) -> str:
             try:
                 text = data.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise DocumentError(where, f"undecodable text: has a {encoding} byte-order mark but {exc.reason}") from exc
+                raise DocumentError(
+                    where, f"undecodable text: has a {encoding} byte-order mark but {exc.reason}"
+                ) from exc
             if "\x00" in text[: 1 << 16]:
                 raise DocumentError(where, "binary data, not text")
             return text
@@ -222,7 +236,9 @@ def decode_text(data: bytes, where: str) -> str:
 
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
-        raise DocumentError(where, "undecodable text: not UTF-8 or GB18030 and no other encoding fits; re-save it as UTF-8")
+        raise DocumentError(
+            where, "undecodable text: not UTF-8 or GB18030 and no other encoding fits; re-save it as UTF-8"
+        )
     return str(best)
 
 
@@ -279,14 +295,14 @@ def _decode_html(data: bytes, where: str) -> str:
     return decode_text(data, where)
 
 
-def _html_tree(html: str):  # type: ignore[no-untyped-def]  # lxml has no type hints
-    import lxml.html
+def _html_tree(html: str) -> Any:  # lxml ships no type hints
+    import lxml.html  # type: ignore[import-untyped]
 
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
     return lxml.html.document_fromstring(html.encode("utf-8"), parser=parser)
 
 
-def _html_title(tree) -> str:  # type: ignore[no-untyped-def]
+def _html_title(tree: Any) -> str:
     for h1 in tree.iter("h1"):
         text = " ".join(h1.text_content().split())
         if text:
@@ -298,7 +314,7 @@ def _html_title(tree) -> str:  # type: ignore[no-untyped-def]
     return ""
 
 
-def _html_fallback_markdown(tree) -> str:  # type: ignore[no-untyped-def]
+def _html_fallback_markdown(tree: Any) -> str:
     """Body text minus navigation and scripts, headings written as Markdown so they are kept."""
     for bad in list(tree.iter(*_DROP_TAGS)):
         bad.drop_tree()
@@ -380,15 +396,59 @@ def _parse_docx(path: Path, where: str) -> _Parsed:
 # ----- PDF -----
 
 
+_PAGE_NUMBER_LINE = re.compile(
+    r"[\s\-—–－_·]*(?:第\s*\d{1,4}\s*页(?:\s*共\s*\d+\s*页)?|(?:Page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?)[\s\-—–－_·]*",
+    re.I,
+)
+_ENDS_SENTENCE = re.compile(r"[。！？!?…][”’」』\"')）]*$")  # not ；： — they end wrapped lines too
+_STARTS_STRUCTURE = re.compile(
+    f"(?:第[{_CN_NUM}\\d]+[编章节条]|[{_CN_NUM}]+、|[（(][{_CN_NUM}\\d]+[）)]|\\d+[.．、](?!\\d)|[①-⑳])"
+)
+
+
+def _unwrap(page: str) -> str:
+    """Join the visual line breaks of a PDF page back into paragraphs.
+
+    A line is continued by the next one when it runs (nearly) the full width of the page, does not end a
+    sentence, and the next line is neither indented nor a numbered item or heading."""
+    lines = page.split("\n")
+    widths = sorted(len(ln.strip()) for ln in lines if ln.strip())
+    if len(widths) < 3:
+        return page
+    full = widths[int(len(widths) * 0.9)]
+    out = [lines[0]]
+    for line in lines[1:]:
+        prev, cur = out[-1].rstrip(), line.strip()
+        if (
+            prev
+            and cur
+            and len(prev.strip()) >= 0.85 * full
+            and not _ENDS_SENTENCE.search(prev)
+            and not line[:1].isspace()
+            and not _STARTS_STRUCTURE.match(cur)
+        ):
+            cjk = _CJK_RE.match(prev[-1]) or _CJK_RE.match(cur[0]) or prev.endswith("-")
+            out[-1] = prev + ("" if cjk else " ") + cur
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _clean_pdf_text(text: str) -> str:
-    """Undo pypdf's CJK artefacts: Kangxi-radical look-alikes and spaces between Chinese characters."""
+    """Undo pypdf's artefacts: Kangxi-radical look-alikes, spaces between Chinese characters,
+    page-number lines at the top or bottom of the page, and line wrapping inside paragraphs."""
     text = _COMPAT_IDEOGRAPHS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
     def drop(m: re.Match[str]) -> str:
         line_start = text.rfind("\n", 0, m.start()) + 1
         return m.group() if _LABEL_BEFORE_SPACE.fullmatch(text, line_start, m.start()) else ""
 
-    return _normalise(_SPACE_BETWEEN_CJK.sub(drop, text))
+    lines = _normalise(_SPACE_BETWEEN_CJK.sub(drop, text)).split("\n")
+    if lines and _PAGE_NUMBER_LINE.fullmatch(lines[-1]):
+        lines.pop()
+    if lines and _PAGE_NUMBER_LINE.fullmatch(lines[0]):
+        lines.pop(0)
+    return _normalise(_unwrap("\n".join(lines)))
 
 
 def _meaningful_pdf_title(title: str, path: Path) -> bool:
@@ -455,6 +515,13 @@ def clean_title(raw: str) -> str:
     if title.startswith("《") and title.endswith("》") and title.count("《") == 1:
         title = title[1:-1].strip()
     title = title.replace("《", "〈").replace("》", "〉")
+    if len(title) > _TITLE_MAX:  # a first line that is a whole paragraph: keep its first sentence or words
+        end = re.search(r"[。！？]|[.!?](?=\s)", title)
+        space = title.rfind(" ", 0, _TITLE_MAX)
+        if end and end.start() < _TITLE_MAX:
+            title = title[: end.start()]
+        elif space > _TITLE_MAX // 2:
+            title = title[:space]
     return title[:_TITLE_MAX].rstrip()
 
 
@@ -469,12 +536,21 @@ _DOC_NUMBER = re.compile(
     r"(?=$|[\s）),，。])"
 )
 _DOC_NUMBER_LABEL = re.compile(r"(?:发文字号|发文文号|文号)\s*[:：]\s*")
-_ISSUER_LABEL = re.compile(r"(?:发文机关|发布机关|发文单位|制发机关|Issued by|Issuing (?:body|authority))\s*[:：]\s*(.+)", re.I)
+_ISSUER_LABEL = re.compile(
+    r"(?:发文机关|发布机关|发文单位|制发机关|Issued by|Issuing (?:body|authority))\s*[:：]\s*(.+)", re.I
+)
 _ISSUER_END = re.compile(r"(?:人民政府|办公厅|办公室|委员会|厅|局|部|院|委|署|银行)$")
 _STRUCTURAL_LINE = re.compile(f"^(?:第[{_CN_NUM}\\d]+[编章节条]|[{_CN_NUM}]+、|[（(][{_CN_NUM}]+[）)]|\\d+[.、．])")
 _DATE_LABEL = re.compile(r"(?:成文日期|发布日期|印发日期|发文日期|Date(?: of issue)?)\s*[:：]\s*(.+)", re.I)
-_MONTHS = {m: i for i, m in enumerate("january february march april may june july august september october november december".split(), 1)}
-_MONTH_RE = "(" + "|".join(m.capitalize() for m in _MONTHS) + "|" + "|".join(m[:3].capitalize() for m in _MONTHS) + r")\.?"
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        "january february march april may june july august september october november december".split(), 1
+    )
+}
+_MONTH_RE = (
+    "(" + "|".join(m.capitalize() for m in _MONTHS) + "|" + "|".join(m[:3].capitalize() for m in _MONTHS) + r")\.?"
+)
 _ZH_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
 _DATE_PATTERNS = (
     re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"),
@@ -558,15 +634,17 @@ def detect_meta(text: str) -> dict[str, str]:
     lines = first + tail
     if not issuer:  # the 落款: the issuing body on the line just above the date
         issuer = next(
-            (ln for ln, nxt in zip(lines, lines[1:]) if _is_issuer_line(ln) and _is_date_line(nxt)), ""
+            (ln for ln, nxt in zip(lines, lines[1:], strict=False) if _is_issuer_line(ln) and _is_date_line(nxt)), ""
         )
     if not issuer:
         issuer = next((ln for ln in first[:6] + tail if _is_issuer_line(ln)), "")
     if not issuer and head:
-        m = re.match(r"(.{2,30}?(?:人民政府|办公厅|办公室|委员会|厅|局|部|院|委|署))(?=关于|转发|印发|批转|对)", head[0])
+        m = re.match(
+            r"(.{2,30}?(?:人民政府|办公厅|办公室|委员会|厅|局|部|院|委|署))(?=关于|转发|印发|批转|对)", head[0]
+        )
         issuer = m.group(1) if m else ""
     if issuer:
-        meta["issuer"] = issuer[:60]
+        meta["issuer"] = " ".join(issuer.split())[:100]
 
     date = _labelled_date(lines)
     if not date:

@@ -56,11 +56,18 @@ def select_evidence(question: str, passage: Passage, budget: int) -> str:
     # The first sentence often names the subject of an article ("第十二条 对…给予…"): keep it if it fits.
     if 0 not in keep and used + spans[0][1] - spans[0][0] <= budget * 1.2:
         keep.add(0)
-    parts, last = [], -1
+    # Consecutive kept sentences are copied as one slice, so the original separators stay.
+    parts: list[str] = []
+    run_start = run_end = -1
     for i in sorted(keep):
-        parts.append(("" if last in (-1, i - 1) else "……") + text[spans[i][0] : spans[i][1]])
-        last = i
-    return "".join(parts)
+        if run_end == i - 1:
+            run_end = i
+            continue
+        if run_start >= 0:
+            parts.append(text[spans[run_start][0] : spans[run_end][1]])
+        run_start = run_end = i
+    parts.append(text[spans[run_start][0] : spans[run_end][1]])
+    return "……".join(parts)
 
 
 class Engine:

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from .config import RetrievalSettings
 from .index import Index
 from .store import date_to_int
-from .textutil import coverage, normalize, units
+from .textutil import content_units, coverage, normalize, units
 from .types import Filters, Passage
 
 _TITLE_QUOTE = re.compile(r"《([^》]{2,80})》")
 _ARTICLE = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)条")
-_ARTICLE_EN = re.compile(r"\barticle\s+(\d+)\b", re.I)
+_ARTICLE_EN = re.compile(r"(?<![a-z])article\s+(\d+)\b", re.I)
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -110,6 +110,21 @@ class Retriever:
                     matches[doc_id] = max(matches.get(doc_id, 0.0), score)
         return matches, quoted
 
+    def _keyword_confidence(self, question: str, ranked: list[tuple[str, float]]) -> float:
+        """How far to trust the BM25 list: the IDF-weighted share of the question its best hit contains.
+
+        An English question over Chinese documents matches only generic English words by
+        keyword, so its BM25 list is mostly noise and the dense list should decide.
+        """
+        if not ranked:
+            return 0.0
+        top = self.index.catalog.chunks([ranked[0][0]]).get(ranked[0][0])
+        if top is None:
+            return 1.0
+        weights = self.index.keywords.idf(sorted(content_units(question)))
+        passage = Passage(chunk_id="", doc_id="", text=top.chunk.text, score=0.0, title=top.title, section=top.chunk.section)
+        return min(1.0, 0.25 + evidence_score(question, passage, weights))
+
     # ----- main -----
     def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
         s = self.settings
@@ -129,7 +144,7 @@ class Retriever:
             t = time.perf_counter()
             sparse = self.index.keywords.search(question, s.candidates, allowed)
             timings["bm25"] = time.perf_counter() - t
-            lists.append((sparse, s.bm25_weight, "bm25"))
+            lists.append((sparse, s.bm25_weight * self._keyword_confidence(question, sparse), "bm25"))
         t = time.perf_counter()
         fused: dict[str, float] = {}
         stage: dict[str, dict[str, float]] = {}
@@ -195,8 +210,9 @@ class Retriever:
             timings["rerank"] = time.perf_counter() - t
         if s.neighbours:
             self._expand(passages)
+        weights = self.index.keywords.idf(sorted(content_units(question)))
         for p in passages:
-            p.meta["evidence"] = evidence_score(question, p)
+            p.meta["evidence"] = evidence_score(question, p, weights)
         return RetrievalResult(
             passages=passages,
             timings=timings,
@@ -223,12 +239,16 @@ class Retriever:
             seen.add(nxt.chunk.chunk_id)
 
 
-def evidence_score(question: str, passage: Passage) -> float:
-    """How much of the question's content the passage (with its title and section) covers, 0..1.
+def evidence_score(question: str, passage: Passage, idf: dict[str, float] | None = None) -> float:
+    """IDF-weighted share of the question's content units that the passage (with its title and section) contains.
 
-    Used for the refusal decision: rank-based fusion scores say nothing absolute.
+    Used for the refusal decision, since rank-based fusion scores say nothing absolute.
+    Rare words weigh most, and words that occur nowhere in the index weigh the most of all.
     """
-    context = f"{passage.title}\n{passage.section}\n{passage.text}"
-    if not units(question):
+    wanted = content_units(question)
+    if not wanted:
         return 0.0
-    return coverage(question, context)
+    have = set(units(f"{passage.title}\n{passage.section}\n{passage.text}"))
+    weight = idf or {}
+    total = sum(weight.get(u, 1.0) for u in wanted)
+    return sum(weight.get(u, 1.0) for u in wanted if u in have) / total

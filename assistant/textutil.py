@@ -24,6 +24,9 @@ ZH_STOP_BIGRAMS = frozenset(
 
 def language_of(text: str) -> str:
     """'zh' when Chinese characters make up a fair share of the letters, else 'en'."""
+    # Quoted titles and phrases ("According to 《…》", “…”) do not decide the language of the sentence.
+    stripped = re.sub(r"《[^》]*》|“[^”]*”|\"[^\"]*\"", "", text)
+    text = stripped if stripped.strip() else text
     cjk = len(_CJK.findall(text))
     latin = len(re.findall(r"[A-Za-z]", text))
     return "zh" if cjk and cjk * 3 >= latin * 0.5 else "en"

@@ -168,4 +168,3 @@ class LocalLlamaBackend:
                 "Give it less evidence (llm.context_chars) or raise llm.n_ctx."
             )
         return f"The local model failed while generating: {text}"
-

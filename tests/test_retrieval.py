@@ -1,0 +1,77 @@
+"""Hybrid retrieval over a real index: fusion, title and article matching, filters."""
+
+from __future__ import annotations
+
+from assistant.index import open_index
+from assistant.retrieval import Retriever, article_numbers, cn_number
+from assistant.types import Filters
+
+
+def test_cn_numbers() -> None:
+    assert [cn_number(x) for x in ["三", "十", "十二", "二十一", "一百零五", "12"]] == [3, 10, 12, 21, 105, 12]
+    assert article_numbers("第十二条和Article 3") == {12, 3}
+
+
+def retriever(settings, **overrides):
+    idx = open_index(settings)
+    s = settings.retrieval.model_copy(update=overrides)
+    return Retriever(idx, s), idx
+
+
+def test_finds_the_right_article(small_index) -> None:
+    r, idx = retriever(small_index)
+    try:
+        res = r.retrieve("国家级工业软件重点项目最高奖励多少？")
+        assert res.passages[0].doc_id == "gd-software-measures"
+        assert "800万元" in res.passages[0].text
+        assert res.passages[0].section.endswith("第三条")
+        # Named article of the named document.
+        res = r.retrieve("《广东省软件产业促进办法（示例）》第五条规定了什么？")
+        assert res.named_title_found is True
+        assert res.passages[0].section.endswith("第五条")
+    finally:
+        idx.close()
+
+
+def test_cross_lingual_query_finds_chinese(small_index) -> None:
+    # Keyword search cannot see Chinese text from English words; the multilingual dense stage must.
+    r, idx = retriever(small_index, bm25=False)
+    try:
+        res = r.retrieve("How many senior software professionals are trained each year?")
+        assert any("2000名" in p.text for p in res.passages[:3])
+    finally:
+        idx.close()
+
+
+def test_unknown_named_policy_detected(small_index) -> None:
+    r, idx = retriever(small_index)
+    try:
+        res = r.retrieve("根据《上海市数据条例》，数据交易所由谁设立？")
+        assert res.named_title_found is False
+    finally:
+        idx.close()
+
+
+def test_filters_restrict_both_lists(small_index) -> None:
+    r, idx = retriever(small_index)
+    try:
+        res = r.retrieve("software", Filters(doc_ids=["gd-software-measures"]))
+        assert res.passages and {p.doc_id for p in res.passages} == {"gd-software-measures"}
+        res = r.retrieve("software", Filters(date_from="2025-06-01"))
+        assert {p.doc_id for p in res.passages} == {"going-global-en"}
+        res = r.retrieve("software", Filters(date_to="2025-04-30"))
+        assert {p.doc_id for p in res.passages} == {"gd-software-measures"}
+    finally:
+        idx.close()
+
+
+def test_stages_can_be_switched_off(small_index) -> None:
+    for overrides in ({"dense": False}, {"bm25": False}, {"title_boost": False, "article_boost": False, "neighbours": False}):
+        r, idx = retriever(small_index, **overrides)
+        try:
+            res = r.retrieve("开源鸿蒙发行版补助")
+            assert res.passages and "300万元" in res.passages[0].text
+            assert ("dense" in res.timings) == overrides.get("dense", True)
+            assert ("bm25" in res.timings) == overrides.get("bm25", True)
+        finally:
+            idx.close()
