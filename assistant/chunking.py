@@ -304,7 +304,9 @@ def _segments(lines: list[_Line], unit: _Unit, limits: _Limits) -> tuple[list[_S
         line = lines[i]
         mark = line.mark
         strength = _TOP_ITEM - orders.index(mark.order) if mark and mark.order in orders and i > unit.main else _LINE
-        if strength == _LINE and i > unit.first and not mark and not _ends_sentence(limits.text, lines[i - 1]):
+        prev = lines[i - 1]
+        wrapped = i > unit.first and limits.text.count("\n", prev.end, line.start) == 1
+        if strength == _LINE and wrapped and not mark and not _ends_sentence(limits.text, prev):
             strength = _CLAUSE  # a hard-wrapped line continues the sentence of the line before
         spans = sentence_spans(limits.text, line.start, line.end)
         for k, (s, e) in enumerate(spans):

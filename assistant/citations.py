@@ -77,9 +77,7 @@ def best_span(claim: str, passage_text: str) -> tuple[tuple[int, int], float]:
     return best, max(best_score, 0.0)
 
 
-def check_support(
-    claim: str, passage: Passage, similarity: SimilarityFn | None = None
-) -> tuple[bool, float, tuple[int, int]]:
+def check_support(claim: str, passage: Passage, similarity: SimilarityFn | None = None) -> tuple[bool, float, tuple[int, int]]:
     """Whether `passage` supports `claim`: (supported, score, supporting span in passage.text)."""
     if not content_units(claim):
         return True, 1.0, (0, 0)  # nothing checkable (e.g. "Yes.")
@@ -99,7 +97,9 @@ def check_support(
     return False, whole, span
 
 
-def verify(answer: str, passages: list[Passage], similarity: SimilarityFn | None = None) -> tuple[str, list[Citation]]:
+def verify(
+    answer: str, passages: list[Passage], similarity: SimilarityFn | None = None
+) -> tuple[str, list[Citation]]:
     """Check every [n] in `answer` against `passages` (numbered from 1).
 
     Returns the cleaned answer text (markers that point nowhere or are unsupported
@@ -122,12 +122,7 @@ def verify(answer: str, passages: list[Passage], similarity: SimilarityFn | None
                 previous = citations.get(n)
                 if previous is None or (ok and not previous.supported):
                     citations[n] = Citation(
-                        n=n,
-                        passage=passage,
-                        quote=passage.text[span[0] : span[1]],
-                        span=span,
-                        supported=ok,
-                        support=score,
+                        n=n, passage=passage, quote=passage.text[span[0] : span[1]], span=span, supported=ok, support=score
                     )
                 if ok:
                     kept.append(n)

@@ -113,26 +113,12 @@ def ingest(
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         table = Table(title="Ingest summary", show_header=True)
-        for col in (
-            "added",
-            "updated",
-            "unchanged",
-            "removed",
-            "failed",
-            "chunks embedded",
-            "index docs/chunks",
-            "seconds",
-        ):
+        for col in ("added", "updated", "unchanged", "removed", "failed", "chunks embedded", "index docs/chunks", "seconds"):
             table.add_column(col, justify="right")
         table.add_row(
-            str(len(report.added)),
-            str(len(report.updated)),
-            str(len(report.unchanged)),
-            str(len(report.removed)),
-            str(len(report.failed)),
-            str(report.chunks_embedded),
-            f"{report.documents_total}/{report.chunks_total}",
-            f"{report.seconds:.1f}",
+            str(len(report.added)), str(len(report.updated)), str(len(report.unchanged)), str(len(report.removed)),
+            str(len(report.failed)), str(report.chunks_embedded),
+            f"{report.documents_total}/{report.chunks_total}", f"{report.seconds:.1f}",
         )
         console.print(table)
         for path, reason in report.failed:
@@ -173,9 +159,7 @@ def status(
     for col in ("doc_id", "title", "type", "date", "文号", "chunks"):
         table.add_column(col)
     for d in docs:
-        table.add_row(
-            d.doc_id, d.title[:40], d.doc_type, d.meta.get("date", ""), d.meta.get("doc_number", ""), str(d.n_chunks)
-        )
+        table.add_row(d.doc_id, d.title[:40], d.doc_type, d.meta.get("date", ""), d.meta.get("doc_number", ""), str(d.n_chunks))
     console.print(table)
 
 

@@ -24,6 +24,7 @@ from pydantic_settings import (
 from .errors import ConfigError
 
 CONFIG_FILE_ENV = "ASSISTANT_CONFIG"
+INDEX_SCHEMA = 2
 DEFAULT_CONFIG_FILE = "assistant.toml"
 
 
@@ -171,7 +172,8 @@ class Settings(BaseSettings):
             "embedding": embedder_name or self.embedding.model,
             "max_tokens": self.embedding.max_tokens,
             "chunking": self.chunking.model_dump(),
-            "schema": 1,
+            # Bump when chunking or stored-text code changes what an index holds, so old indexes are not reused.
+            "schema": INDEX_SCHEMA,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 

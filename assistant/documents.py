@@ -400,7 +400,7 @@ _PAGE_NUMBER_LINE = re.compile(
     r"[\s\-—–－_·]*(?:第\s*\d{1,4}\s*页(?:\s*共\s*\d+\s*页)?|(?:Page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?)[\s\-—–－_·]*",
     re.I,
 )
-_ENDS_SENTENCE = re.compile(r"[。！？!?…][”’」』\"')）]*$")  # not ；： — they end wrapped lines too
+_ENDS_SENTENCE = re.compile(r"[。！？!?.…][”’」』\"')）]*$")  # not ；： — they end wrapped lines too
 _STARTS_STRUCTURE = re.compile(
     f"(?:第[{_CN_NUM}\\d]+[编章节条]|[{_CN_NUM}]+、|[（(][{_CN_NUM}\\d]+[）)]|\\d+[.．、](?!\\d)|[①-⑳])"
 )

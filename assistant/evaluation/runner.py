@@ -31,7 +31,7 @@ ProgressFn = Callable[[int, int, dict[str, Any] | None], None]  # (done, total, 
 class Answerer(Protocol):
     """What the runner needs of an engine: `Engine.stream`'s contract (text pieces, then the final Answer)."""
 
-    def stream(self, question: str, history: Any = None, filters: Filters | None = None, **kw: Any) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: Any = None, filters: Filters | None = None) -> Iterator[str | Answer]:
         """Yield the raw answer text as generated, then the verified Answer."""
         ...
 

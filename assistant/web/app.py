@@ -94,10 +94,12 @@ def build_app(engine: Engine) -> gr.Blocks:
                         with gr.Accordion(t("filters", lang0), open=False) as filters_box:
                             with gr.Row():
                                 f_docs = gr.Dropdown(
-                                    h.doc_choices(), multiselect=True, label=t("filter_docs", lang0), scale=3
+                                    h.doc_choices(), multiselect=True, label=t("filter_docs", lang0), scale=3,
+                                    allow_custom_value=True,  # choices change as documents come and go
                                 )
                                 f_issuers = gr.Dropdown(
-                                    h.issuer_choices(), multiselect=True, label=t("filter_issuers", lang0), scale=2
+                                    h.issuer_choices(), multiselect=True, label=t("filter_issuers", lang0), scale=2,
+                                    allow_custom_value=True,
                                 )
                             with gr.Row():
                                 f_from = gr.Textbox(label=t("date_from", lang0), placeholder="YYYY-MM-DD")
@@ -128,7 +130,9 @@ def build_app(engine: Engine) -> gr.Blocks:
                         )
                         upload_btn = gr.Button(t("upload_button", lang0), variant="primary", elem_id="upload-btn")
                         results = gr.HTML("", apply_default_css=False, js_on_load=None, elem_id="upload-results")
-                        remove_dd = gr.Dropdown(h.doc_choices(), label=t("remove_label", lang0), elem_id="remove-doc")
+                        remove_dd = gr.Dropdown(
+                            h.doc_choices(), label=t("remove_label", lang0), allow_custom_value=True, elem_id="remove-doc"
+                        )
                         remove_btn = gr.Button(t("remove_button", lang0), variant="stop", elem_id="remove-btn")
             with gr.Tab(t("tab_settings", lang0), id="settings") as tab_settings:
                 settings_view = gr.HTML(h.settings_view(lang0), apply_default_css=False, js_on_load=None)
@@ -237,9 +241,18 @@ def warm_up(engine: Engine) -> None:
 
 
 def launch(
-    engine: Engine, *, host: str, port: int, auth: tuple[str, str] | None = None, quiet: bool = False
-) -> None:
-    """Serve the app (blocking). Only the Gradio cache is served as files; index, uploads and corpus never are."""
+    engine: Engine,
+    *,
+    host: str,
+    port: int,
+    auth: tuple[str, str] | None = None,
+    quiet: bool = False,
+    block: bool = True,
+) -> gr.Blocks:
+    """Serve the app; blocks until stopped unless `block=False` (then call `.close()` on the result).
+
+    Only Gradio's own cache is served as files: the index, the uploads and the corpus never are.
+    """
     settings = engine.settings
     demo = build_app(engine)
     threading.Thread(target=warm_up, args=(engine,), name="web-warm-up", daemon=True).start()
@@ -261,4 +274,6 @@ def launch(
         footer_links=["api"],
         theme=make_theme(),
         css=CSS,
+        prevent_thread_lock=not block,
     )
+    return demo

@@ -83,7 +83,9 @@ class Handlers:
                 )
                 for item in stream:
                     if stop.is_set():  # the page went away: stop generating
-                        stream.close()
+                        close = getattr(stream, "close", None)  # Engine.stream is a generator
+                        if close is not None:
+                            close()
                         break
                     inbox.put(("answer", item) if isinstance(item, Answer) else ("text", item))
             except AssistantError as exc:

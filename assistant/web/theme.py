@@ -28,10 +28,11 @@ element.addEventListener('click', (e) => {
   chip.classList.add('active');
   trigger('cite', {turn: Number(chip.dataset.turn), n: Number(chip.dataset.n)});
 });
-watch('value', () => {
+// Follow the conversation as it grows (a MutationObserver fires on every re-render of the value).
+new MutationObserver(() => {
   const box = element.querySelector('.chat');
   if (box) box.scrollTop = box.scrollHeight;
-});
+}).observe(element, {childList: true, subtree: true, characterData: true});
 """
 
 SOURCES_JS = """
@@ -39,15 +40,18 @@ element.addEventListener('click', (e) => {
   const btn = e.target.closest('[data-open]');
   if (btn) trigger('open_doc', {turn: Number(btn.dataset.turn), n: Number(btn.dataset.n)});
 });
-watch('value', () => {
+let lastFocus = null;
+new MutationObserver(() => {
   const card = element.querySelector('.src-card.focused');
   const box = element.querySelector('.sources');
-  if (card && box) box.scrollTop = card.offsetTop - 8;
-});
+  if (!card || !box || card.id === lastFocus) return;
+  lastFocus = card.id;
+  box.scrollTop = card.offsetTop - 8;
+}).observe(element, {childList: true, subtree: true, attributes: true, attributeFilter: ['class']});
 """
 
 DOC_JS = """
-// The viewer may still be collapsed when the new text arrives: retry until it has a height.
+// The viewer may still be collapsed when new text arrives: retry until it has a height.
 function toHit(tries) {
   const hit = element.querySelector('#doc-hit') || element.querySelector('.hl-passage');
   const box = element.querySelector('.doc-body');
@@ -55,7 +59,8 @@ function toHit(tries) {
   if (box.clientHeight === 0 && tries > 0) { setTimeout(() => toHit(tries - 1), 100); return; }
   box.scrollTop = Math.max(0, hit.offsetTop - box.clientHeight / 3);
 }
-watch('value', () => toHit(20));
+new MutationObserver(() => toHit(20)).observe(element, {childList: true, subtree: true});
+toHit(20);  // the viewer mounts lazily (inside a closed accordion), possibly with its text already there
 """
 
 CSS = """
@@ -67,7 +72,7 @@ body, .gradio-container { font-feature-settings: "palt" 0; }
 #lang { flex-grow: 0 !important; min-width: 190px !important; }
 
 /* conversation */
-.chat { height: 56vh; min-height: 340px; overflow-y: auto; padding: 14px 10px; display: flex; flex-direction: column;
+.chat { height: calc(100vh - 430px); min-height: 320px; overflow-y: auto; padding: 14px 10px; display: flex; flex-direction: column;
         gap: 12px; background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary);
         border-radius: 12px; }
 .chat-empty { margin: auto; max-width: 30em; text-align: center; color: var(--body-text-color-subdued); line-height: 1.8; }
@@ -102,7 +107,7 @@ body, .gradio-container { font-feature-settings: "palt" 0; }
 .cite.static { vertical-align: middle; cursor: default; margin-right: 6px; }
 
 /* source viewer */
-.sources { max-height: 60vh; overflow-y: auto; display: flex; flex-direction: column; gap: 10px; padding-right: 4px; }
+.sources { position: relative; max-height: 60vh; overflow-y: auto; display: flex; flex-direction: column; gap: 10px; padding-right: 4px; }
 .src-for { font-size: 13px; color: var(--body-text-color-subdued); }
 .src-q { color: var(--body-text-color); font-weight: 600; font-size: 14px; margin-top: 2px; }
 .src-section { font-size: 13px; font-weight: 600; color: var(--body-text-color-subdued); }
@@ -150,6 +155,12 @@ ul.results .why { display: block; font-size: 13px; opacity: .9; }
 .settings table { border-collapse: collapse; font-size: 14px; }
 .settings th { text-align: left; font-weight: 500; color: var(--body-text-color-subdued); padding: 6px 24px 6px 0; }
 .settings td { padding: 6px 0; font-family: var(--font-mono); font-size: 13px; word-break: break-all; }
+#question { border: 1px solid var(--border-color-primary); border-radius: 12px; background: var(--background-fill-primary);
+            padding: 4px 6px 4px 4px; }
+#question:focus-within { border-color: var(--color-accent); box-shadow: 0 0 0 3px rgba(37, 99, 235, .12); }
+#question button { background: var(--button-primary-background-fill); color: var(--button-primary-text-color);
+                   border-radius: 8px; padding: 6px 16px; font-weight: 600; }
+#question button:hover { background: var(--button-primary-background-fill-hover); }
 .examples-label { font-size: 13px; color: var(--body-text-color-subdued); margin-top: 4px; }
 .example-btn { font-size: 13px !important; text-align: left !important; }
 .footer { text-align: center; font-size: 12px; color: var(--body-text-color-subdued); margin-top: 8px; }
