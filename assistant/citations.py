@@ -98,9 +98,12 @@ def check_support(claim: str, passage: Passage, similarity: SimilarityFn | None 
 
 
 def verify(
-    answer: str, passages: list[Passage], similarity: SimilarityFn | None = None
+    answer: str, passages: list[Passage], similarity: SimilarityFn | None = None, *, repair: bool = True
 ) -> tuple[str, list[Citation]]:
     """Check every [n] in `answer` against `passages` (numbered from 1).
+
+    With `repair`, a sentence that has no (kept) marker but is supported by a passage gets
+    that passage's marker: small models often state a fact without citing it.
 
     Returns the cleaned answer text (markers that point nowhere or are unsupported
     removed, the rest normalised to [n]) and one Citation per distinct (n, sentence)
@@ -126,8 +129,22 @@ def verify(
                     )
                 if ok:
                     kept.append(n)
+        if not kept and repair and content_units(claim):
+            # The model stated something without a marker: cite the passage that supports it, if one does.
+            best: tuple[float, int, tuple[int, int]] | None = None
+            for n, passage in enumerate(passages, 1):
+                ok, score, span = check_support(claim, passage, similarity)
+                if ok and (best is None or score > best[0]):
+                    best = (score, n, span)
+            if best is not None:
+                score, n, span = best
+                if n not in citations or not citations[n].supported:
+                    p = passages[n - 1]
+                    citations[n] = Citation(n=n, passage=p, quote=p.text[span[0] : span[1]], span=span, supported=True, support=score)
+                kept.append(n)
         body = CITATION_RE.sub("", sentence).rstrip()
-        return body + "".join(f"[{n}]" for n in kept)
+        core = body.rstrip("。！？；!?;.")
+        return core + "".join(f"[{n}]" for n in kept) + body[len(core) :]
 
     pieces: list[str] = []
     last = 0

@@ -23,8 +23,11 @@ def test_supported_citation_kept_with_span() -> None:
 
 
 def test_marker_pointing_nowhere_removed() -> None:
-    text, cites = verify("每年培养高端软件人才2000名[7]。", [P1, P2])
+    text, cites = verify("每年培养高端软件人才2000名[7]。", [P1, P2], repair=False)
     assert "[7]" not in text and not cites
+    # With repair (the default) the sentence is cited to the passage that supports it.
+    text, cites = verify("每年培养高端软件人才2000名[7]。", [P1, P2])
+    assert text == "每年培养高端软件人才2000名[2]。" and [c.n for c in cites] == [2]
 
 
 def test_unsupported_citation_dropped_and_flagged() -> None:
@@ -57,3 +60,11 @@ def test_claims_and_recall() -> None:
     _, cites = verify(answer, [P1, P2])
     covered, total = claims_support(answer, cites)
     assert (covered, total) == (2, 3)
+
+
+def test_uncited_supported_sentence_gets_its_citation() -> None:
+    text, cites = verify("每年培养高端软件人才2000名。", [P1, P2])
+    assert text == "每年培养高端软件人才2000名[2]。"
+    assert [(c.n, c.supported) for c in cites] == [(2, True)]
+    text, cites = verify("每年培养高端软件人才2000名。", [P1, P2], repair=False)
+    assert text == "每年培养高端软件人才2000名。" and not cites

@@ -224,6 +224,22 @@ def test_sessions_are_isolated_and_follow_ups_use_history(web) -> None:
     assert 'data-phase="done"' not in chat
 
 
+def test_a_crash_becomes_a_readable_message(web, monkeypatch: pytest.MonkeyPatch) -> None:
+    handlers, _, _ = web
+
+    def broken(*args: Any, **kwargs: Any) -> Iterator[str]:
+        raise RuntimeError("boom in the engine")
+        yield ""
+
+    monkeypatch.setattr(handlers.engine, "stream", broken)
+    session = Session(lang="en")
+    with pytest.warns(UserWarning, match="Internal error"):
+        outputs = run(handlers, Q_VOUCHER, session)
+    chat = outputs[-1][1]
+    assert session.turns[0].phase == "error" and "Internal error" in chat
+    assert "boom" not in chat and "Traceback" not in chat
+
+
 def test_empty_question_warns_and_changes_nothing(web) -> None:
     handlers, _, _ = web
     session = Session()
@@ -333,7 +349,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_gradio_serves_no_arbitrary_files(web) -> None:
+def test_gradio_serves_no_arbitrary_files_and_calls_no_one(web, no_network) -> None:
     from assistant.web.app import launch
 
     handlers, settings, _ = web
@@ -350,6 +366,7 @@ def test_gradio_serves_no_arbitrary_files(web) -> None:
             assert page.status == 200
     finally:
         demo.close()
+    assert not no_network, f"the server tried to reach {no_network}"
 
 
 def test_serving_beyond_loopback_requires_auth(monkeypatch: pytest.MonkeyPatch) -> None:

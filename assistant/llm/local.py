@@ -43,7 +43,7 @@ class LocalLlamaBackend:
         self.model = model
         self.name = f"local:{model if model in BUNDLED_MODELS else Path(model).stem}"
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads or _usable_cpus()
         self.n_batch = n_batch
         self.n_ubatch = min(n_ubatch, n_batch)
         self.flash_attn = flash_attn
@@ -134,6 +134,10 @@ class LocalLlamaBackend:
     def _load_locked(self) -> Llama:
         if self._llm is not None:
             return self._llm
+        # OpenMP reads this once, when its runtime loads (here, with llama_cpp, unless something
+        # loaded it earlier). Its default busy-waiting made generation 2-6x slower whenever another
+        # process competed for the 2 cores (measured in bench/llm.py); a user's own value wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import llama_cpp
         except ImportError as exc:
@@ -168,3 +172,11 @@ class LocalLlamaBackend:
                 "Give it less evidence (llm.context_chars) or raise llm.n_ctx."
             )
         return f"The local model failed while generating: {text}"
+
+
+def _usable_cpus() -> int:
+    # The CPUs this process may run on (container limits, taskset), not all the host has.
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

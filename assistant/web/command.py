@@ -46,19 +46,23 @@ def open_engine(settings: Settings) -> Engine:
         if name:
             typer.echo(f"  [{done + 1}/{total}] {name}", err=True)
 
+    missing: IndexMissingError | None = None
     try:
-        engine = Engine(settings)
-    except IndexMissingError:
-        engine = None
+        engine: Engine | None = Engine(settings)
+    except IndexMissingError as exc:
+        engine, missing = None, exc
     if engine is not None and engine.index.catalog.counts()[0] > 0:
         return engine
     corpus = Path(settings.corpus)
-    if not corpus.exists():
-        raise AssistantError(
+    if not corpus.is_dir():
+        if engine is not None:
+            engine.close()
+        raise missing or AssistantError(
             f"The index in {settings.store.path}/ is empty and the sample corpus {corpus}/ does not exist. "
             "Run `assistant ingest DIR` first, or pass --index DIR."
         )
-    typer.echo(f"The index in {settings.store.path}/ is empty: ingesting {corpus}/ first…", err=True)
+    state = "has no index for these settings" if missing else "is empty"
+    typer.echo(f"{settings.store.path}/ {state}: ingesting the sample corpus {corpus}/ first…", err=True)
     result = ingest([corpus], settings, progress=report, index=engine.index if engine else None, prune=False)
     for path, reason in result.failed:
         typer.echo(f"  failed {path}: {reason}", err=True)

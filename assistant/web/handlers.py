@@ -210,7 +210,13 @@ class Handlers:
             except UploadError as exc:
                 rows.append((name, "result_failed", t(exc.key, lang, **exc.values)))
         if stored:
-            rows += self._index_files(list(stored.values()), lang, progress)
+            try:
+                rows += self._index_files(list(stored.values()), lang, progress)
+            except AssistantError as exc:  # the index itself failed (store down, damaged catalog)
+                raise _error(str(exc), lang) from exc
+            except Exception as exc:
+                log.exception("indexing uploads failed")
+                raise _error(t("internal_error", lang), lang) from exc
         for name, status, reason in rows:
             if status == "result_failed":
                 _say(f"{name}: {reason}", lang)
@@ -250,8 +256,11 @@ class Handlers:
         if record is None:
             raise _error(t("unknown_doc", lang, doc_id=doc_id), lang)
         with self._write_lock:
-            remove_document(self.engine.index, doc_id)
-            self.engine.index.keywords.rebuild()
+            try:
+                remove_document(self.engine.index, doc_id)
+                self.engine.index.keywords.rebuild()
+            except AssistantError as exc:
+                raise _error(str(exc), lang) from exc
             upload_root = Path(self.settings.ui.upload_dir).resolve()
             source = Path(record.path)
             if source.is_relative_to(upload_root) and source.is_file():
