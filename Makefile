@@ -13,8 +13,7 @@ export TOKENIZERS_PARALLELISM := false
 .PHONY: run test install install-test browser lint bench clean
 
 run: install
-	$(PY) -m assistant ingest corpus/ || true
-	$(PY) -m assistant status
+	$(PY) -m assistant serve
 
 test: install-test browser lint
 	$(PY) -m pytest -q -ra

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from .citations import verify
@@ -33,6 +33,23 @@ class Turn:
 
 
 PassagesCallback = Callable[[list[Passage]], None]
+
+_REFERRING = re.compile(
+    r"它|其|该|这个|这些|这项|这一|上述|此|那么|那|还有|呢[？?]?$|\b(?:it|its|this|that|these|those|they|them|there)\b",
+    re.I,
+)
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question leans on the conversation: it refers back ("its second article") or is a fragment.
+
+    A question that names its own policy (《…》) or is long enough to stand alone is left as it is,
+    so a new topic in the same conversation is not dragged back to the last answer's documents.
+    """
+    if "《" in question:
+        return False
+    short = len(re.findall(r"[\u4e00-\u9fff]", question)) < 8 and len(re.findall(r"[A-Za-z]+", question)) < 5
+    return short or bool(_REFERRING.search(question))
 
 
 def select_evidence(question: str, passage: Passage, budget: int) -> str:
@@ -124,6 +141,8 @@ class Engine:
                     return text.splitlines()[0]
             except LLMError:
                 pass  # fall back to the heuristic below
+        if not is_follow_up(question):
+            return question
         context = " ".join(f"《{t}》" for t in dict.fromkeys(last.doc_titles)) or last.question
         return f"{question} {context}"
 
@@ -174,7 +193,7 @@ class Engine:
         backend: str | None = None,
         on_passages: PassagesCallback | None = None,
         top_k: int | None = None,
-    ) -> Iterator[str | Answer]:
+    ) -> Generator[str | Answer, None, None]:
         """Yield the answer text as it is generated, then the final, verified `Answer`.
 
         `on_passages` is called with the retrieved passages before generation starts, so a

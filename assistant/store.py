@@ -21,6 +21,7 @@ from .types import Chunk, Filters
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.types import Metadata
 
 CHROMA_SUBDIR = "chroma"
 
@@ -189,7 +190,7 @@ class VectorStore:
         if not chunks:
             return
         date = date_to_int(doc_meta.get("date"))
-        metadatas = []
+        metadatas: list[Metadata] = []
         for c in chunks:
             m: dict[str, Any] = {
                 "doc_id": c.doc_id,
@@ -234,7 +235,8 @@ class VectorStore:
                 where=chroma_where(filters),
                 include=["distances"],
             )
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        distances = (res["distances"] or [[]])[0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], distances, strict=True)]
 
     def drop(self) -> None:
         """Delete the whole collection (used by --rebuild)."""

@@ -126,3 +126,14 @@ def small_index(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory):
     report = ingest([small_corpus], settings)
     assert report.ok, report.failed
     return settings
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory):
+    """Settings of a real index over the bundled sample corpus (built once per test session)."""
+    from assistant.ingest import ingest
+
+    settings = make_settings(tmp_path_factory.mktemp("sample_index"))
+    report = ingest([CORPUS], settings)
+    assert report.ok, report.failed
+    return settings

@@ -24,6 +24,7 @@ from assistant.evaluation.metrics import (
     contains_answer,
     exact_match,
     gold_rank,
+    judge_answer,
     parse_choice,
     score_item,
     token_f1,
@@ -114,6 +115,7 @@ def test_choice_questions_are_formatted_with_options_and_instruction() -> None:
     [
         ("B. 10万人。根据方案……[1]", ("B", "letter")),
         ("答案是C，因为……", ("C", "letter")),
+        ("正确选项的字母是B。依据是……最高150万人。", ("B", "letter")),  # the letter wins over option text
         ("**(D)** 150万人", ("D", "letter")),
         ("The answer is A.", ("A", "letter")),
         ("每年培养软件人才10万人。[1]", ("B", "text")),  # option text; "5万人" is not inside "10万人"
@@ -155,13 +157,14 @@ def test_citation_metrics_on_hand_made_answers() -> None:
     # second sentence cites [1] but is supported by [2] only: 1 of 2 markers supported
     assert m["citation_precision"] == 0.5
     assert m["citation_validity"] == 1.0
-    assert m["citation_recall"] == 0.5  # verification removed the unsupported marker: 1 of 2 sentences covered
+    # Verification replaced the unsupported [1] by the supporting [2]: every shown sentence is cited ...
+    assert m["citation_recall"] == 1.0
+    assert m["citation_recall_model"] == 0.5  # ... but the model itself backed only one of its two sentences
     raw = "单个产品最高奖励300万元[1]。入驻企业享受租金减半[7]。"
     m = citation_metrics(raw, answer(raw, passages), None)
     assert m["citation_validity"] == 0.5 and m["citation_precision"] == 0.5  # [7] points at no passage
-    assert citation_metrics("x", answer(refusal_sentence("zh"), passages, refused=True)) == {
-        "citation_validity": None, "citation_precision": None, "citation_recall": None,
-    }
+    refused = citation_metrics("x", answer(refusal_sentence("zh"), passages, refused=True))
+    assert set(refused.values()) == {None}
 
 
 def test_refusal_accuracy_and_false_refusal_rate() -> None:
@@ -183,6 +186,21 @@ def test_refusal_accuracy_and_false_refusal_rate() -> None:
     assert s["answer_containment"] == 0.75
     assert s["latency_p50_s"] == 1.0
     assert set(s["by_question_type"]) == {"factoid", "unanswerable"}
+
+
+def test_judged_metrics_parse_yes_no_and_skip_refusals() -> None:
+    replies = iter(["YES.", "No, it says 200万元."])
+    asked: list[str] = []
+
+    def judge(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return next(replies)
+
+    m = judge_answer(judge, item(), answer("单个产品最高奖励300万元[1]。", [P1]))
+    assert m == {"judged_faithfulness": 1.0, "judged_correctness": 0.0}
+    assert P1.text in asked[0] and "300万元" in asked[1]  # passages for faithfulness, the gold for correctness
+    refused = judge_answer(judge, item(), answer(refusal_sentence("zh"), [P1], refused=True))
+    assert refused == {"judged_faithfulness": None, "judged_correctness": None} and len(asked) == 2
 
 
 # ----- suite files ------------------------------------------------------------------------

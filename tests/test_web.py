@@ -19,10 +19,12 @@ from typer.testing import CliRunner
 from assistant.config import Settings, load_settings
 from assistant.engine import Engine
 from assistant.ingest import ingest
+from assistant.types import Answer
+from assistant.web import views
 from assistant.web.command import is_loopback, parse_auth, serve_command
 from assistant.web.handlers import Handlers
 from assistant.web.i18n import EXAMPLES, TEXT, pick_language, t
-from assistant.web.session import Session
+from assistant.web.session import ChatTurn, Session
 from assistant.web.uploads import UploadError, safe_filename, store_upload
 
 VOUCHERS = """# 深圳市测试算力补贴办法
@@ -182,6 +184,17 @@ def test_refusal_is_styled_and_lists_related_passages(web) -> None:
     assert 'data-phase="refused"' in chat and 'class="badge refusal"' in chat
     if turn.passages:
         assert 'class="src-section related"' in sources
+
+
+def test_an_answer_without_citations_says_so(web) -> None:
+    handlers, _, _ = web
+    passages = handlers.engine.retrieve(Q_VOUCHER).passages
+    answer = Answer(question=Q_VOUCHER, text="每年最高补贴500万元。", passages=passages, backend="local")
+    session = Session(turns=[ChatTurn(Q_VOUCHER, text=answer.text, passages=passages, answer=answer, phase="done")],
+                      selected_turn=0)
+    assert "没有可核验的出处" in views.chat_html(session)
+    sources = views.sources_html(session)
+    assert "检索到的段落" in sources and "related" not in sources and sources.count('class="src-card') == len(passages)
 
 
 def test_filters_restrict_retrieval_and_bad_dates_are_refused(web) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..citations import SimilarityFn, check_support, claims_support, parse_claims
 from ..prompts import CITATION_RE, is_refusal
-from ..textutil import coverage, normalize
+from ..textutil import coverage, normalize, units
 from ..types import Answer, Passage
 from .suite import FALSE_WORDS, TRUE_WORDS, SuiteItem
 
@@ -112,7 +112,7 @@ _LEAD_LETTER = re.compile(
     r"^\s*(?:正确答案|答案|选项|选择|答|answer|option)?\s*(?:是|为|应为|is)?\s*[:：]?\s*[（(【\[]?([A-J])(?![A-Za-z])(?!\s+[a-z])",
     re.I,
 )
-_ANY_LETTER = re.compile(r"(?:正确答案|答案|选项|应选|选择|选)\s*(?:是|为|应为)?\s*[:：]?\s*[（(【\[]?([A-J])(?![A-Za-z])")
+_ANY_LETTER = re.compile(r"(?:正确答案|答案|选项|字母|应选|选择|选)\s*(?:是|为|应为)?\s*[:：]?\s*[（(【\[]?([A-J])(?![A-Za-z])")
 _ANY_LETTER_EN = re.compile(r"\b(?:answer|option)\s*(?:is)?\s*[:：]?\s*\(?([A-J])\b(?![.'][a-z])")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
@@ -175,18 +175,20 @@ def parse_choice(answer: str, item: SuiteItem) -> tuple[str | None, str]:
 def citation_metrics(raw: str, answer: Answer, similarity: SimilarityFn | None = None) -> dict[str, float | None]:
     """Validity, precision and recall of an answer's citations.
 
-    `raw` is the model's text before verification (verification drops unsupported markers,
-    which would make precision trivially 1). Precision: share of the model's [n] markers whose
-    passage supports their sentence. Validity: share of markers that point at a retrieved
-    passage whose quoted span is really in it. Recall: share of the shown answer's sentences
-    with a supported citation (`claims_support`).
+    `raw` is the model's text before verification, which drops unsupported markers and adds
+    markers to supported uncited sentences (so precision on the shown text would be trivially 1).
+    Precision: share of the model's [n] markers whose passage supports their sentence.
+    Validity: share of the model's markers that point at a retrieved passage whose quoted span
+    is really in it. Recall: share of the shown answer's sentences with a supported citation
+    (`claims_support`); `citation_recall_model` is the same for the model's own markers.
     """
-    none: dict[str, float | None] = {"citation_validity": None, "citation_precision": None, "citation_recall": None}
+    keys = ("citation_validity", "citation_precision", "citation_recall", "citation_recall_model")
     if answer.refused or not answer.text.strip():
-        return none
+        return dict.fromkeys(keys)
     shown = {c.n: c for c in answer.citations}
-    total = valid = supported = 0
+    total = valid = supported = sentences = covered = 0
     for claim in parse_claims(raw or answer.text):
+        backed = False
         for n in claim.numbers:
             total += 1
             if not 1 <= n <= len(answer.passages):
@@ -197,11 +199,16 @@ def citation_metrics(raw: str, answer: Answer, similarity: SimilarityFn | None =
                 valid += 1
             ok, _, _ = check_support(claim.text, passage, similarity)
             supported += ok
-    covered, sentences = claims_support(answer.text, answer.citations)
+            backed = backed or ok
+        if units(claim.text):
+            sentences += 1
+            covered += backed
+    shown_covered, shown_sentences = claims_support(answer.text, answer.citations)
     return {
         "citation_validity": valid / total if total else None,
         "citation_precision": supported / total if total else None,
-        "citation_recall": covered / sentences if sentences else None,
+        "citation_recall": shown_covered / shown_sentences if shown_sentences else None,
+        "citation_recall_model": covered / sentences if sentences else None,
     }
 
 
@@ -289,6 +296,7 @@ MEAN_METRICS = {
     "citation_validity": "citation_validity",
     "citation_precision": "citation_precision",
     "citation_recall": "citation_recall",
+    "citation_recall_model": "citation_recall_model",
     "refusal_accuracy": "refusal_correct",
     "false_refusal_rate": "false_refusal",
     "judged_faithfulness": "judged_faithfulness",

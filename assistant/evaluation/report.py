@@ -25,6 +25,7 @@ RATE_METRICS = [
     ("citation_validity", "citation validity"),
     ("citation_precision", "citation precision"),
     ("citation_recall", "citation recall"),
+    ("citation_recall_model", "citation recall (model's own markers)"),
     ("refusal_accuracy", "refusal accuracy"),
     ("false_refusal_rate", "false-refusal rate (lower is better)"),
     ("judged_faithfulness", "faithfulness (LLM-judged)"),

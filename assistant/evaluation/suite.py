@@ -202,7 +202,7 @@ def load_suite(path: Path | str) -> list[SuiteItem]:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise _fail(where, f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
-        if isinstance(data, dict) and "ground_truth" in data and "answerable" not in data:
+        if isinstance(data, dict) and "answerable" not in data and {"ground_truth", "ground_truths", "reference"} & set(data):
             data = from_ragas(data, default_id=f"q{number}")
         item = parse_item(data, where)
         if item.id in seen:

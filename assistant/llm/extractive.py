@@ -28,7 +28,8 @@ class ExtractiveBackend:
         for n, text in request.evidence:
             for s, e in split_sentences(text):
                 sentence = text[s:e].strip(" …")
-                if len(content_units(sentence)) < 3:
+                # Headings are labels, not statements: never quote one as an answer.
+                if sentence.startswith("#") or len(content_units(sentence)) < 3:
                     continue
                 # Prefer sentences that share the question's words; a small bonus for earlier passages.
                 score = coverage(request.question, sentence) - 0.01 * n

@@ -103,10 +103,9 @@ def serve_command(
         typer.Option("--config", envvar="ASSISTANT_CONFIG", help="Settings file (default: ./assistant.toml if present)."),
     ] = None,
 ) -> None:
-    """Web UI: chat with clickable citations, source viewer, filters, document upload. Offline.
+    """Web UI: chat with clickable citations, source viewer, filters, document upload. Runs offline.
 
-    Binds to 127.0.0.1 by default; serving on another interface requires --auth user:password
-    (or the environment variable named by ui.auth_env). An empty index is filled from the sample corpus first.
+    Binds to 127.0.0.1 by default; serving on any other interface requires --auth user:password (or the environment variable named by ui.auth_env). An empty index is filled from the sample corpus (settings.corpus) first.
     """
     from ..cli import build_settings, fail
     from ..errors import AssistantError
@@ -144,6 +143,9 @@ def serve_command(
     typer.echo(f"Serving the web UI on {where} — {lock}; answers by '{settings.llm.backend}'. Ctrl-C stops.", err=True)
     try:
         launch(engine, host=bind, port=bind_port, auth=credentials)
+    except OSError as exc:  # typically the port is taken
+        fail(OSError(f"Cannot serve on {bind}:{bind_port} ({type(exc).__name__}: the port is taken or not "
+                     "allowed). Choose another --port."))
     finally:
         engine.close()
 

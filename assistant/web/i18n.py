@@ -47,6 +47,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "sources_for": ("第 {turn} 问的出处", "Sources of question {turn}"),
     "retrieved": ("检索到的段落（回答生成中）", "Retrieved passages (answer in progress)"),
     "related": ("相关段落（不足以作答，仅供参考）", "Related passages (not enough to answer; for reference)"),
+    "retrieved_done": ("检索到的段落", "Retrieved passages"),
+    "no_citation": (
+        "此回答没有可核验的出处，请对照右侧检索到的段落核实。",
+        "This answer has no verified citation; check it against the retrieved passages.",
+    ),
     "uncited": ("其他检索到的段落", "Other retrieved passages"),
     "open_in_doc": ("在全文中定位", "Show in full document"),
     "page": ("第 {page} 页", "p. {page}"),

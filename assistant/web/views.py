@@ -72,6 +72,8 @@ def _bot_bubble(turn: ChatTurn, index: int, lang: str) -> str:
     body = answer_html(turn.text, index, turn.citations())
     if turn.phase == "refused":
         body = f'<div class="badge refusal">{esc(t("refused_badge", lang))}</div>' + body
+    if turn.phase == "done" and not turn.citations():
+        body += f'<div class="note">{esc(t("no_citation", lang))}</div>'
     removed = turn.unsupported()
     if removed:
         items = " ".join(f"[{n}]" for n in removed)
@@ -156,6 +158,9 @@ def sources_html(session: Session) -> str:
         if others:
             inner = "".join(source_card(p, i, index, lang) for i, p in others)
             cards.append(f'<details class="uncited"><summary>{esc(t("uncited", lang))}</summary>{inner}</details>')
+    elif turn.passages and turn.phase == "done":  # answered without a verified citation: show what it read
+        cards.append(f'<div class="src-section">{esc(t("retrieved_done", lang))}</div>')
+        cards += [source_card(p, i, index, lang) for i, p in enumerate(turn.passages, 1)]
     elif turn.passages:
         cards.append(f'<div class="src-section related">{esc(t("related", lang))}</div>')
         cards += [source_card(p, i, index, lang) for i, p in enumerate(turn.passages[:3], 1)]
