@@ -82,7 +82,13 @@ class RetrievalSettings(_Section):
     dense: bool = Field(True, description="Use dense (embedding) search.")
     bm25: bool = Field(True, description="Use BM25 keyword search.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion for English questions (see dense_weight_min).")
+    dense_weight_min: float = Field(
+        0.0,
+        ge=0,
+        description="Dense weight for Chinese questions, where BM25 over jieba words and bigrams is the stronger "
+        "signal (bench/query.py); English questions use `dense_weight`.",
+    )
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 list in fusion.")
     title_boost: bool = Field(True, description="Boost documents whose title the question names.")
     article_boost: bool = Field(True, description="Boost chunks whose article number (第X条) the question names.")

@@ -96,6 +96,8 @@ def open_index(settings: Settings, *, embedder: Embedder | None = None, create: 
         embedder = embedder or load_embedder(settings.embedding.model, settings.embedding.batch_size)
         try:
             catalog.set_info(embedding_model=embedder.name, collection=store.name)
+        except (sqlite3.IntegrityError, sqlite3.OperationalError):  # e.g. "database is locked": not damage
+            raise
         except sqlite3.DatabaseError as exc:  # a damaged page can pass the open and fail the first write
             raise IndexCorruptError(
                 f"The index catalog {catalog_path} is damaged ({exc}). Rebuild it with `assistant ingest --rebuild`."

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .config import RetrievalSettings
 from .index import Index
 from .store import date_to_int
-from .textutil import content_units, coverage, normalize, units
+from .textutil import content_units, language_of, normalize, units
 from .types import Filters, Passage
 
 _TITLE_QUOTE = re.compile(r"《([^》]{2,80})》")
@@ -64,14 +64,19 @@ class Retriever:
             from sentence_transformers import CrossEncoder
 
             self._reranker = CrossEncoder(settings.reranker, device="cpu")
-        self._titles: dict[str, str] | None = None
+        self._titles: dict[str, tuple[str, set[str]]] | None = None
         self._titles_generation = -1
 
     # ----- helpers -----
-    def _doc_titles(self) -> dict[str, str]:
+    def _doc_titles(self) -> dict[str, tuple[str, set[str]]]:
+        """doc_id -> (normalised title, its content units), cached until the index changes."""
         generation = self.index.catalog.generation()
         if self._titles is None or generation != self._titles_generation:
-            self._titles = {d.doc_id: d.title for d in self.index.catalog.documents() if d.status == "complete"}
+            self._titles = {
+                d.doc_id: (normalize(d.title), content_units(d.title))
+                for d in self.index.catalog.documents()
+                if d.status == "complete"
+            }
             self._titles_generation = generation
         return self._titles
 
@@ -98,32 +103,32 @@ class Retriever:
         titles = self._doc_titles()
         quoted = _TITLE_QUOTE.findall(question)
         q_norm = normalize(question)
+        quoted_units = [content_units(q) for q in quoted]
         matches: dict[str, float] = {}
-        for doc_id, title in titles.items():
-            t_norm = normalize(title)
+        for doc_id, (t_norm, t_units) in titles.items():
             if len(t_norm) >= 6 and t_norm in q_norm:
                 matches[doc_id] = 1.0
                 continue
-            for q in quoted:
-                score = min(coverage(q, title), coverage(title, q))
+            for q_units in quoted_units:
+                if not q_units or not t_units:
+                    continue
+                shared = len(q_units & t_units)
+                score = min(shared / len(q_units), shared / len(t_units))
                 if score >= 0.6:
                     matches[doc_id] = max(matches.get(doc_id, 0.0), score)
         return matches, quoted
 
-    def _keyword_confidence(self, question: str, ranked: list[tuple[str, float]]) -> float:
-        """How far to trust the BM25 list: the IDF-weighted share of the question its best hit contains.
+    def _dense_weight(self, question: str) -> float:
+        """Fusion weight of the dense list: full for English questions, `dense_weight_min` for Chinese ones.
 
-        An English question over Chinese documents matches only generic English words by
-        keyword, so its BM25 list is mostly noise and the dense list should decide.
+        Measured (bench/query.py): on Chinese questions over Chinese regulations BM25 (jieba words +
+        character bigrams) alone beats every dense mix, while English questions — often about Chinese
+        documents, where keywords cannot match — need the multilingual dense list.
         """
-        if not ranked:
-            return 0.0
-        top = self.index.catalog.chunks([ranked[0][0]]).get(ranked[0][0])
-        if top is None:
-            return 1.0
-        weights = self.index.keywords.idf(sorted(content_units(question)))
-        passage = Passage(chunk_id="", doc_id="", text=top.chunk.text, score=0.0, title=top.title, section=top.chunk.section)
-        return min(1.0, 0.25 + evidence_score(question, passage, weights))
+        s = self.settings
+        if not s.bm25:
+            return s.dense_weight
+        return s.dense_weight_min if language_of(question) == "zh" else s.dense_weight
 
     # ----- main -----
     def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
@@ -132,19 +137,20 @@ class Retriever:
         timings: dict[str, float] = {}
         allowed = self._allowed_chunks(filters) if filters and not filters.is_empty() else None
         lists: list[tuple[list[tuple[str, float]], float, str]] = []
-        if s.dense:
+        dense_weight = self._dense_weight(question) if s.dense else 0.0
+        if dense_weight > 0:
             t = time.perf_counter()
             vector = self.index.embedder.embed_query(question)
             timings["embed"] = time.perf_counter() - t
             t = time.perf_counter()
             dense = self.index.store.search(vector, s.candidates, filters)
             timings["dense"] = time.perf_counter() - t
-            lists.append((dense, s.dense_weight, "dense"))
+            lists.append((dense, dense_weight, "dense"))
         if s.bm25:
             t = time.perf_counter()
             sparse = self.index.keywords.search(question, s.candidates, allowed)
             timings["bm25"] = time.perf_counter() - t
-            lists.append((sparse, s.bm25_weight * self._keyword_confidence(question, sparse), "bm25"))
+            lists.append((sparse, s.bm25_weight, "bm25"))
         t = time.perf_counter()
         fused: dict[str, float] = {}
         stage: dict[str, dict[str, float]] = {}

@@ -149,6 +149,11 @@ class VectorStore:
         except StoreUnavailableError:
             raise
         except Exception as exc:
+            if settings.mode == "server":  # the server answered but refused: auth, quota, version
+                raise StoreUnavailableError(
+                    f"The Chroma server at {server_url(settings)} refused to open collection {collection} ({exc}). "
+                    f"If it requires a token, put it in ${settings.auth_token_env}."
+                ) from exc
             raise IndexCorruptError(
                 f"Collection {collection} in {self.location} cannot be opened ({exc}). "
                 "Rebuild it with `assistant ingest --rebuild`."
@@ -165,7 +170,8 @@ class VectorStore:
         """Turn the errors of a server that went away mid-run into StoreUnavailableError.
 
         A collection dropped under us (`ingest --rebuild` by another process) becomes
-        IndexMissingError instead of a chromadb traceback.
+        IndexMissingError instead of a chromadb traceback. No transparent reopen: that
+        rebuild also replaced the catalog file this index holds open.
         """
         from chromadb.errors import NotFoundError
 
@@ -173,8 +179,9 @@ class VectorStore:
             yield
         except NotFoundError as exc:
             raise IndexMissingError(
-                f"Collection {self.name} is gone from {self.location} (dropped by `assistant ingest --rebuild` "
-                "elsewhere?). Run `assistant ingest` to rebuild it, then try again."
+                f"Collection {self.name} is gone from {self.location}: an `assistant ingest --rebuild` elsewhere "
+                "dropped it while this index was open. Run the command again (or restart `assistant serve`) "
+                "once that ingest has finished."
             ) from exc
         except Exception as exc:
             if self.settings.mode == "server" and _is_transport_error(exc):

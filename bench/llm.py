@@ -13,8 +13,11 @@ does) and change only the passages and question, so the shared prefix is reused.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -156,33 +159,67 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             )
 
 
-TUNE_CONFIGS: list[tuple[str, dict[str, Any]]] = [
-    ("n_batch 512 (llama-cpp default)", {"n_batch": 512, "n_ubatch": 512}),
-    ("n_batch 128", {"n_batch": 128, "n_ubatch": 128}),
-    ("n_batch 256", {"n_batch": 256, "n_ubatch": 256}),
-    ("n_batch 1024", {"n_batch": 1024, "n_ubatch": 1024}),
-    ("flash_attn", {"n_batch": 512, "n_ubatch": 512, "flash_attn": True}),
-    ("1 thread", {"n_threads": 1}),
-    ("use_mmap off", {"use_mmap": False}),
-]
+TUNE_CONFIGS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
+    # label: (LocalLlamaBackend arguments, environment of the measuring process)
+    "defaults (2 threads, n_batch 512, OMP passive)": ({}, {}),
+    "OMP_WAIT_POLICY=ACTIVE": ({}, {"OMP_WAIT_POLICY": "ACTIVE"}),
+    "1 thread": ({"n_threads": 1}, {}),
+    "n_batch 256": ({"n_batch": 256, "n_ubatch": 256}, {}),
+    "flash_attn": ({"flash_attn": True}, {}),
+    "use_mmap off": ({"use_mmap": False}, {}),
+}
+
+
+def tune_one(name: str, label: str, runs: int) -> dict[str, Any]:
+    """One configuration, measured in this process: load, cold TTFT (wall and CPU) at ~600 tokens, tokens/s."""
+    kwargs, _ = TUNE_CONFIGS[label]
+    backend = LocalLlamaBackend(str(ensure_model(name)), n_ctx=4096, **kwargs)
+    started = time.perf_counter()
+    backend.load()
+    load = time.perf_counter() - started
+    measure(backend, build_request(99, 1, cold=True))
+    size = sentences_for(backend, 600)
+    walls, cpus, rates = [], [], []
+    for i in range(runs):
+        request = build_request(500 + i, size, cold=True)
+        request.max_tokens = 24
+        cpu = time.process_time()
+        started = time.perf_counter()
+        stream = backend.generate(request)
+        next(stream)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+        rest = 1
+        first = time.perf_counter()
+        for _ in stream:
+            rest += 1
+        rates.append((rest - 1) / (time.perf_counter() - first) if rest > 1 else float("nan"))
+    backend.close()
+    return {
+        "label": label,
+        "load": load,
+        "ttft": statistics.median(walls),
+        "ttft_cpu": statistics.median(cpus),
+        "rate": statistics.median(rates),
+        "loadavg": float(Path("/proc/loadavg").read_text().split()[0]),
+    }
 
 
 def tune(name: str, runs: int) -> None:
-    """Compare llama.cpp settings on one model: load time, cold TTFT at ~600 tokens, decoding speed."""
-    path = ensure_model(name)
-    print(f"Tuning {name} ({path}), cold TTFT for a ~600-token prompt, median of {runs}")
-    print("| setting | load | TTFT cold | tokens/s |")
-    print("|---|---|---|---|")
-    for label, kwargs in TUNE_CONFIGS:
-        backend = LocalLlamaBackend(str(path), n_ctx=4096, **kwargs)
-        started = time.perf_counter()
-        backend.load()
-        load = time.perf_counter() - started
-        measure(backend, build_request(99, 1, cold=True))
-        size = sentences_for(backend, 600)
-        ttft, rate = median_runs(backend, size, runs, cold=True, offset=500)
-        backend.close()
-        print(f"| {label} | {load:.2f} s | {ttft:.2f} s | {rate:.1f} |", flush=True)
+    """Compare llama.cpp settings on one model, each in a fresh process (OpenMP reads its env at start)."""
+    print(f"Tuning {name}: cold TTFT for a ~600-token prompt, median of {runs} runs, each setting in its own process.")
+    print("TTFT CPU = CPU seconds the process spent until the first token (less sensitive to other load).")
+    print("| setting | load | TTFT wall | TTFT CPU | tokens/s | 1-min load avg |")
+    print("|---|---|---|---|---|---|")
+    for label, (_, env) in TUNE_CONFIGS.items():
+        command = [sys.executable, __file__, "--tune-one", label, "--tune-model", name, "--runs", str(runs)]
+        done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"| {label} | {r['load']:.2f} s | {r['ttft']:.2f} s | {r['ttft_cpu']:.1f} s | {r['rate']:.1f} "
+            f"| {r['loadavg']:.1f} |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -191,7 +228,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (the median is shown)")
     parser.add_argument("--tune", action="store_true", help="compare llama.cpp settings instead")
     parser.add_argument("--tune-model", default="qwen2.5-coder-1.5b", choices=list(BUNDLED_MODELS))
+    parser.add_argument("--tune-one", choices=list(TUNE_CONFIGS), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.tune_one:
+        print(json.dumps(tune_one(args.tune_model, args.tune_one, args.runs)))
+        return
     if args.tune:
         tune(args.tune_model, args.runs)
         return

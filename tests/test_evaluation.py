@@ -140,6 +140,7 @@ def test_parse_true_false_verdicts_and_overlap_fallback() -> None:
     assert parse_choice("正确。方案规定……", tf) == ("A", "verdict")
     assert parse_choice("不正确，应为200万元。", tf) == ("B", "verdict")
     assert parse_choice("该说法错误。", tf) == ("B", "verdict")
+    assert parse_choice("对，方案规定最高300万元。", tf) == ("A", "verdict")
     # Extractive answers only quote: the statement holds when the quote covers it, numbers included.
     assert parse_choice("对经认定的首版次软件产品，单个产品最高奖励300万元。[1]", tf) == ("A", "overlap")
     assert parse_choice("对经认定的首版次软件产品，单个产品最高奖励200万元。[1]", tf) == ("B", "overlap")

@@ -114,7 +114,9 @@ def llama_server(small_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         "--n_threads", str(os.cpu_count() or 1),
     ]  # fmt: skip
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        # Same OpenMP wait policy as the in-process backend, so a busy machine slows both alike.
+        env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 120

@@ -86,10 +86,12 @@ def local_model_installed() -> bool:
 @pytest.mark.skipif(not local_model_installed(), reason="the bundled local model packages are not installed")
 def test_local_llm_quality_gate(sample_index: Path, tmp_path: Path) -> None:
     s = evaluate(sample_index, tmp_path / "run", "local", LLM_IDS)
+    # Measured with the bundled qwen2.5-coder-1.5b: 8 questions in 2m53s of CPU (9 min wall on a loaded machine).
     assert s["questions"] == len(LLM_IDS) and s["errors"] == 0
+    assert s["passed"] >= 6  # measured 7 of 8
     assert s["hit_at_5"] >= 0.99  # measured 1.000
-    assert s["answer_containment"] >= 0.5  # measured 0.750 (3 of 4 free-text answerable questions)
-    assert s["choice_accuracy"] >= 0.5  # measured 1.000 (2 choice items)
-    assert s["refusal_accuracy"] >= 0.5  # measured 0.500 (1 of 2 unanswerable)
+    assert s["answer_containment"] >= 0.75  # measured 1.000 (4 free-text questions)
+    assert s["refusal_accuracy"] >= 0.5  # measured 1.000 (2 unanswerable questions)
     assert s["false_refusal_rate"] <= 0.34  # measured 0.167 (1 of 6)
     assert s["citation_validity"] is None or s["citation_validity"] >= 0.99  # measured 1.000
+    assert s["citation_recall"] >= 0.6  # measured 0.800 (the model cites little: its own markers 0.400)

@@ -27,7 +27,7 @@ from assistant.engine import Engine
 from assistant.errors import IndexMissingError
 from assistant.index import collection_name, open_index, wipe_index
 from assistant.ingest import ingest
-from assistant.store import make_client
+from assistant.store import drop_collection, make_client
 from assistant.types import Filters
 
 from .conftest import PLAN_EN, REGULATION, make_settings
@@ -250,6 +250,19 @@ def test_rebuild_drops_the_collection(store_settings: Settings, corpus: Path) ->
     assert assert_consistent(store_settings) == before
     if store_settings.store.mode == "server":  # the vectors live on the server, never in a local chroma/ dir
         assert not (store_settings.store.path / "chroma").exists()
+
+
+def test_collection_dropped_under_an_open_engine(store_settings: Settings, corpus: Path) -> None:
+    """Another process's `ingest --rebuild` drops the collection: a clear IndexMissingError, not a chromadb one."""
+    assert ingest([corpus], store_settings).ok
+    engine = Engine(store_settings)
+    try:
+        assert engine.ask("算力券面额最高多少？").citations
+        drop_collection(store_settings.store, collection_name(store_settings))
+        with pytest.raises(IndexMissingError, match="ingest --rebuild"):
+            engine.ask("算力券面额最高多少？")
+    finally:
+        engine.close()
 
 
 @pytest.mark.server

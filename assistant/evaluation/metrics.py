@@ -124,7 +124,10 @@ def _verdict(text: str) -> bool | None:
     if head.startswith(("不正确", "不对", "not true", "incorrect")):
         return False
     for word in sorted(TRUE_WORDS | FALSE_WORDS, key=len, reverse=True):
-        if len(word) > 1 and head.startswith(word):
+        if not head.startswith(word):
+            continue
+        # A one-character word counts only on its own: "对，…" is a verdict, "对经认定的…" ("for …") is not.
+        if len(word) > 1 or head[1:2] in ("", "，", ",", "。", ".", "！", "!", "；", ";", "、", " "):
             return word in TRUE_WORDS
     said_true = bool(re.search(r"(?<!不)正确|\btrue\b|说法对", text, re.I))
     said_false = bool(re.search(r"错误|不正确|\bfalse\b|说法不对", text, re.I))

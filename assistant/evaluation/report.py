@@ -226,7 +226,7 @@ def render_markdown(summary: dict[str, Any], rows: list[dict[str, Any]], compari
     """The report as Markdown: metrics, breakdowns, comparison and the failed questions."""
     run = summary.get("run", {})
     out = [f"# Evaluation report\n\nSuite `{run.get('suite', '')}`, backend `{run.get('settings', {}).get('backend', '')}`, "
-           f"{summary['questions']} questions, {summary['passed']} passed.\n"]
+           f"{summary['questions']} questions, {summary['passed']} passed.\n\n"]
     if summary.get("judged_metrics"):
         out.append("Metrics marked *LLM-judged* come from the judge model, not from the gold data.\n")
     out.append("## Metrics\n\n" + _md_table(["metric", "value"], [list(r) for r in metric_rows(summary)]))

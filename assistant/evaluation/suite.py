@@ -253,7 +253,7 @@ def to_ragas(result: dict[str, Any]) -> dict[str, Any]:
         "contexts": [p.get("text", "") for p in result.get("passages", [])],
         "ground_truth": gold[0] if gold else "",
         "ground_truths": gold,
-        "doc_id": result.get("gold_doc_ids", [None])[0] if result.get("gold_doc_ids") else None,
+        "doc_id": next(iter(result.get("gold_doc_ids") or []), None),
     }
 
 

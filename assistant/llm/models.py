@@ -105,14 +105,6 @@ def marker_path(target: Path) -> Path:
     return target.with_name(target.name + ".sha256")
 
 
-def part_files(name: str) -> list[Path]:
-    """The installed data file of each part of bundled model `name`, in order."""
-    spec = BUNDLED_MODELS.get(name)
-    if spec is None:
-        raise ModelUnavailableError(_unknown_model_message(name))
-    return _part_files(spec)
-
-
 def _existing_gguf(name_or_path: str) -> Path:
     path = Path(name_or_path).expanduser()
     if path.is_file():

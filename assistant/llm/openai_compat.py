@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,6 +58,7 @@ class OpenAICompatBackend:
         self.backoff_max_s = backoff_max_s
         self.attempts = 0  # requests sent by the last generate() call, for diagnostics
         self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> OpenAICompatBackend:
@@ -97,15 +99,18 @@ class OpenAICompatBackend:
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
     def _http(self) -> httpx.Client:
-        if self._client is None:
-            timeout = httpx.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s))
-            self._client = httpx.Client(timeout=timeout)
-        return self._client
+        # Created on first use (building an SSL context is not free); one pool shared by all threads.
+        with self._client_lock:
+            if self._client is None:
+                timeout = httpx.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s))
+                self._client = httpx.Client(timeout=timeout)
+            return self._client
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "text/event-stream"}
