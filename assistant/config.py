@@ -97,7 +97,7 @@ class RetrievalSettings(_Section):
         None, description="Optional sentence-transformers CrossEncoder path/name for reranking."
     )
     refusal_threshold: float = Field(
-        0.0,
+        0.1,
         description="Refuse when the best passage's evidence score is below this (calibrated on unanswerable questions).",
     )
 

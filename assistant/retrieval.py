@@ -101,12 +101,14 @@ class Retriever:
     def title_matches(self, question: str) -> tuple[dict[str, float], list[str]]:
         """Documents the question names, with a match strength in (0, 1]; and the 《titles》 it quotes."""
         titles = self._doc_titles()
-        quoted = _TITLE_QUOTE.findall(question)
+        # 《条例》 or 《实施细则》 alone names no particular policy.
+        quoted = [q for q in _TITLE_QUOTE.findall(question) if len(q) >= 5]
         q_norm = normalize(question)
+        quoted_norm = [normalize(q) for q in quoted]
         quoted_units = [content_units(q) for q in quoted]
         matches: dict[str, float] = {}
         for doc_id, (t_norm, t_units) in titles.items():
-            if len(t_norm) >= 6 and t_norm in q_norm:
+            if len(t_norm) >= 6 and t_norm in q_norm or any(q in t_norm for q in quoted_norm):
                 matches[doc_id] = 1.0
                 continue
             for q_units in quoted_units:

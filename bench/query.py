@@ -147,7 +147,7 @@ def calibrate(idx, settings, questions: list[dict]) -> None:
     print(f"\nRefusal calibration: {sum(not a for a, _ in data)} unanswerable, {sum(a for a, _ in data)} answerable")
     print("| threshold | refusal accuracy | false-refusal rate |")
     print("|-----------|------------------|--------------------|")
-    for threshold in (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+    for threshold in (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
         engine.settings.retrieval.refusal_threshold = threshold
         refused = [(a, engine.weak_evidence(q["question"], res)) for q, (a, res) in zip(labelled, data, strict=True)]
         unans = [r for a, r in refused if not a]
