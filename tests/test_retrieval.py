@@ -67,7 +67,8 @@ def test_filters_restrict_both_lists(small_index) -> None:
 
 def test_stages_can_be_switched_off(small_index) -> None:
     for overrides in ({"dense": False}, {"bm25": False}, {"title_boost": False, "article_boost": False, "neighbours": False}):
-        r, idx = retriever(small_index, **overrides)
+        # A non-zero dense weight for Chinese questions, so that the dense stage takes part unless switched off.
+        r, idx = retriever(small_index, dense_weight_min=0.5, **overrides)
         try:
             res = r.retrieve("开源鸿蒙发行版补助")
             assert res.passages and "300万元" in res.passages[0].text
@@ -75,3 +76,12 @@ def test_stages_can_be_switched_off(small_index) -> None:
             assert ("bm25" in res.timings) == overrides.get("bm25", True)
         finally:
             idx.close()
+
+
+def test_chinese_questions_skip_dense_by_default(small_index) -> None:
+    r, idx = retriever(small_index)
+    try:
+        assert "dense" not in r.retrieve("开源鸿蒙发行版补助").timings
+        assert "dense" in r.retrieve("OpenHarmony distribution subsidy").timings
+    finally:
+        idx.close()
