@@ -107,7 +107,7 @@ class LLMSettings(_Section):
         "local", description="'local' (llama.cpp, bundled model), 'openai' (any OpenAI-compatible API) or 'extractive'."
     )
     local_model: str = Field(
-        "qwen2.5-coder-1.5b",
+        "qwen2.5-coder-0.5b",
         description="Bundled GGUF model ('qwen2.5-coder-1.5b' or 'qwen2.5-coder-0.5b') or a path to a .gguf file.",
     )
     n_ctx: int = Field(4096, ge=512, description="Context window for the local model.")
@@ -124,8 +124,16 @@ class LLMSettings(_Section):
         description="How follow-ups become standalone questions: 'llm' rewrites with the model, 'heuristic' adds the "
         "documents of the last answer; 'auto' uses the model only for the OpenAI-compatible backend.",
     )
+    max_passages: int = Field(4, ge=1, le=20, description="Most passages shown to the LLM.")
+    evidence_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Passages covering less than this share of the best passage's question overlap are not shown "
+        "to the LLM (shorter prompts: faster, and better for small models).",
+    )
     context_chars: int = Field(
-        900, ge=100, description="Characters of evidence given to the LLM (best sentences of the top passages)."
+        600, ge=100, description="Characters of evidence given to the LLM (best sentences of the top passages)."
     )
 
 

@@ -167,13 +167,40 @@ class Engine:
                 best = max(best, float(p.meta.get("stages", {}).get("dense", 0.0)))
         return best < threshold
 
+    def evidence_passages(self, question: str, passages: list[Passage]) -> list[int]:
+        """Numbers (1-based, rank order) of the passages worth showing the LLM.
+
+        Every prompt token costs time on a CPU (~35-90 tokens/s), and a small model answers
+        better from less: passages that share far less of the question than the best one are
+        left out. Passages in another language than the question are kept (the overlap
+        cannot judge them).
+        """
+        lang = language_of(question)
+        scores = [float(p.meta.get("evidence", 0.0)) for p in passages]
+        same = [sc for p, sc in zip(passages, scores, strict=True) if language_of(p.text) == lang]
+        best = max(same, default=0.0)
+        keep = [
+            i + 1
+            for i, (p, sc) in enumerate(zip(passages, scores, strict=True))
+            if language_of(p.text) != lang or sc >= self.settings.llm.evidence_ratio * best
+        ]
+        return keep[: self.settings.llm.max_passages] or [1]
+
     def build_request(self, question: str, passages: list[Passage], language: str) -> GenerationRequest:
+        """The LLM request: the chosen passages' best sentences as numbered, quoted evidence.
+
+        Evidence keeps each passage's number in `passages`, so [n] in the answer maps back to it.
+        """
+        numbers = self.evidence_passages(question, passages) if passages else []
         budget = self.settings.llm.context_chars
-        per_passage = max(120, budget // max(len(passages), 1))
-        evidence = [(i + 1, select_evidence(question, p, per_passage)) for i, p in enumerate(passages)]
+        per_passage = max(120, budget // max(len(numbers), 1))
+        evidence = []
         blocks = []
-        for (n, text), p in zip(evidence, passages, strict=True):
-            head = f"《{p.title}》" + (f" {p.section.split(' > ')[-1]}" if p.section else "")
+        for n in numbers:
+            p = passages[n - 1]
+            text = re.sub(r"^#+\s*", "", select_evidence(question, p, per_passage), flags=re.MULTILINE)
+            evidence.append((n, text))
+            head = f"《{p.title}》" + (f" {p.section.split(' > ')[-1].lstrip('# ')}" if p.section else "")
             blocks.append(f"[{n}] {head}\n{text}")
         messages = render(
             "answer", language, evidence="\n\n".join(blocks), question=question, refusal=refusal_sentence(language)
