@@ -68,7 +68,7 @@ class KeywordIndex:
     def __init__(self, directory: Path, catalog: Catalog) -> None:
         self.directory = directory
         self.catalog = catalog
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # rebuild() runs both inside _load_or_build and from ingest
         self._bm25 = None
         self._ids: list[str] = []
         self._generation = -1
@@ -93,31 +93,43 @@ class KeywordIndex:
         self.rebuild()
 
     def rebuild(self) -> None:
-        """Build from the catalog's stored tokens and save atomically (write aside, then rename)."""
+        """Build from the catalog's stored tokens and save atomically (write aside, then rename).
+
+        One writer at a time: a thread lock within the process, an exclusive file lock across
+        processes (a CLI ingest next to a running web UI), and a temporary directory of its own.
+        """
+        import fcntl
+        import tempfile
+
         import bm25s
 
-        generation = self.catalog.generation()
-        ids, tokens = self.catalog.complete_chunk_tokens()
-        bm25 = bm25s.BM25()
-        if ids:
-            bm25.index(tokens, show_progress=False)
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if ids:
-            bm25.save(str(tmp / "bm25"), show_progress=False)
-        failpoint("bm25_half_written")
-        (tmp / "meta.json").write_text(json.dumps({"generation": generation, "ids": ids}))
-        old = self.directory.with_name(self.directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.directory.exists():
-            self.directory.rename(old)
-        failpoint("bm25_swapping")
-        tmp.rename(self.directory)
-        shutil.rmtree(old, ignore_errors=True)
-        self._bm25 = bm25 if ids else None
-        self._ids = ids
-        self._generation = generation
+        with self._lock:
+            self.directory.parent.mkdir(parents=True, exist_ok=True)
+            lock_path = self.directory.with_name(self.directory.name + ".lock")
+            with lock_path.open("a") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                for stale in self.directory.parent.glob(self.directory.name + ".tmp*"):  # left by a crashed writer
+                    shutil.rmtree(stale, ignore_errors=True)
+                generation = self.catalog.generation()
+                ids, tokens = self.catalog.complete_chunk_tokens()
+                bm25 = bm25s.BM25()
+                if ids:
+                    bm25.index(tokens, show_progress=False)
+                tmp = Path(tempfile.mkdtemp(prefix=self.directory.name + ".tmp", dir=self.directory.parent))
+                if ids:
+                    bm25.save(str(tmp / "bm25"), show_progress=False)
+                failpoint("bm25_half_written")
+                (tmp / "meta.json").write_text(json.dumps({"generation": generation, "ids": ids}))
+                old = self.directory.with_name(self.directory.name + ".old")
+                shutil.rmtree(old, ignore_errors=True)
+                if self.directory.exists():
+                    self.directory.rename(old)
+                failpoint("bm25_swapping")
+                tmp.rename(self.directory)
+                shutil.rmtree(old, ignore_errors=True)
+                self._bm25 = bm25 if ids else None
+                self._ids = ids
+                self._generation = generation
 
     def idf(self, units: list[str]) -> dict[str, float]:
         """Inverse document frequency of comparison units (Chinese bigrams, English words) over the chunks.

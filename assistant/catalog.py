@@ -101,13 +101,20 @@ class Catalog:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except (sqlite3.IntegrityError, sqlite3.OperationalError):  # a bug or a lock, not damage
                 raise
-            self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                raise IndexCorruptError(
+                    f"The index catalog {self.path} is damaged ({exc}). Rebuild it with `assistant ingest --rebuild`."
+                ) from exc
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
         with self._lock:
@@ -216,13 +223,14 @@ class Catalog:
         )
         return ChunkRecord(chunk=chunk, title=row[8], meta=json.loads(row[9]), tokens=json.loads(tokens) if tokens else [])
 
-    def chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
-        """Chunk records by id (missing ids are left out)."""
+    def chunks(self, chunk_ids: list[str], *, complete_only: bool = False) -> dict[str, ChunkRecord]:
+        """Chunk records by id (missing ids are left out; with `complete_only`, so are chunks of pending documents)."""
         out: dict[str, ChunkRecord] = {}
+        status = " AND d.status='complete'" if complete_only else ""
         for i in range(0, len(chunk_ids), 500):
             part = chunk_ids[i : i + 500]
             marks = ",".join("?" * len(part))
-            for row in self._query(f"{self._CHUNK_SELECT} WHERE c.chunk_id IN ({marks})", part):
+            for row in self._query(f"{self._CHUNK_SELECT} WHERE c.chunk_id IN ({marks}){status}", part):
                 out[row[0]] = self._record(row)
         return out
 

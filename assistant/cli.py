@@ -66,7 +66,7 @@ def build_settings(index: Path | None, store: str | None, config: Path | None, *
 
 
 def fail(exc: Exception, code: int = 1) -> None:
-    err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+    err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

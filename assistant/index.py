@@ -139,5 +139,6 @@ def wipe_index(settings: Settings) -> None:
         destroy_embedded(settings.store)  # a damaged store is exactly what a rebuild is for
     for suffix in ("", "-wal", "-shm"):
         Path(str(catalog_path) + suffix).unlink(missing_ok=True)
-    for d in (bm25_dir, bm25_dir.with_name(bm25_dir.name + ".tmp"), bm25_dir.with_name(bm25_dir.name + ".old")):
+    # .tmp* also matches per-writer temporary directories (a rebuild that gives each writer its own).
+    for d in (bm25_dir, bm25_dir.with_name(bm25_dir.name + ".old"), *bm25_dir.parent.glob(bm25_dir.name + ".tmp*")):
         shutil.rmtree(d, ignore_errors=True)

@@ -163,7 +163,7 @@ class Retriever:
         matches, quoted = self.title_matches(question) if s.title_boost else ({}, _TITLE_QUOTE.findall(question))
         if allowed is not None:
             matches = {d: v for d, v in matches.items() if any(c.startswith(d + "#") for c in allowed)}
-        records = self.index.catalog.chunks(list(fused))
+        records = self.index.catalog.chunks(list(fused), complete_only=True)
         # Title match: the named document's chunks rise; its best chunks are pulled in even if neither list had them.
         if matches:
             boost = 2.0 / (s.rrf_k + 1)
@@ -177,7 +177,7 @@ class Retriever:
                     if cid not in fused:
                         fused[cid] = boost * matches.get(cid.split("#")[0], 0.5) + 0.5 / (s.rrf_k + 10)
                         stage.setdefault(cid, {})["bm25"] = score
-                records.update(self.index.catalog.chunks([c for c in fused if c not in records]))
+                records.update(self.index.catalog.chunks([c for c in fused if c not in records], complete_only=True))
         wanted_articles = article_numbers(question) if s.article_boost else set()
         if wanted_articles:
             for cid in list(fused):

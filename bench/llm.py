@@ -62,6 +62,7 @@ MAX_TOKENS = 64
 @dataclass
 class Run:
     ttft: float
+    ttft_cpu: float  # CPU seconds of this process until the first token: less sensitive to other load
     tokens_per_s: float
     generated: int
 
@@ -99,22 +100,36 @@ def sentences_for(backend: LocalLlamaBackend, target: int) -> int:
 
 
 def measure(backend: LocalLlamaBackend, request: GenerationRequest) -> Run:
+    cpu_started = time.process_time()
     started = time.perf_counter()
     first = last = 0.0
+    first_cpu = 0.0
     pieces: list[str] = []
     for piece in backend.generate(request):
         last = time.perf_counter()
         if not pieces:
             first = last
+            first_cpu = time.process_time() - cpu_started
         pieces.append(piece)
     generated = backend.count_tokens("".join(pieces))
     rate = (generated - 1) / (last - first) if generated > 1 and last > first else float("nan")
-    return Run(ttft=first - started, tokens_per_s=rate, generated=generated)
+    return Run(ttft=first - started, ttft_cpu=first_cpu, tokens_per_s=rate, generated=generated)
 
 
-def median_runs(backend: LocalLlamaBackend, size: int, runs: int, cold: bool, offset: int) -> tuple[float, float]:
+def median_runs(
+    backend: LocalLlamaBackend, size: int, runs: int, cold: bool, offset: int
+) -> tuple[float, float, float]:
+    """Median TTFT (wall), TTFT (CPU seconds) and tokens/s over `runs` requests."""
     results = [measure(backend, build_request(offset + i, size, cold)) for i in range(runs)]
-    return statistics.median(r.ttft for r in results), statistics.median(r.tokens_per_s for r in results)
+    return (
+        statistics.median(r.ttft for r in results),
+        statistics.median(r.ttft_cpu for r in results),
+        statistics.median(r.tokens_per_s for r in results),
+    )
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def bench_model(name: str, runs: int, llama_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -142,20 +157,25 @@ def bench_model(name: str, runs: int, llama_kwargs: dict[str, Any]) -> dict[str,
         backend.close()
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+    row["loadavg"] = load_average()
     return row
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print("| model | assemble cold / cached | load | prompt | TTFT cold | TTFT warm prefix | tokens/s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| model | assemble cold / cached | load | prompt | TTFT cold | TTFT cold, CPU s | TTFT warm prefix "
+        "| tokens/s | 1-min load avg |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         for target in (300, 600):
-            cold_ttft, cold_rate = row[f"cold_{target}"]
-            warm_ttft, _ = row[f"warm_{target}"]
+            cold_ttft, cold_cpu, cold_rate = row[f"cold_{target}"]
+            warm_ttft, _, _ = row[f"warm_{target}"]
             print(
                 f"| {row['model']} | {row['assemble_cold']:.1f} s / {row['assemble_cached'] * 1000:.1f} ms "
-                f"| {row['load']:.2f} s | {row[f'tokens_{target}']} tok | {cold_ttft:.2f} s | {warm_ttft:.2f} s "
-                f"| {cold_rate:.1f} |"
+                f"| {row['load']:.2f} s | {row[f'tokens_{target}']} tok | {cold_ttft:.2f} s | {cold_cpu:.1f} "
+                f"| {warm_ttft:.2f} s | {cold_rate:.1f} | {row['loadavg']:.1f} |",
+                flush=True,
             )
 
 
@@ -201,7 +221,7 @@ def tune_one(name: str, label: str, runs: int) -> dict[str, Any]:
         "ttft": statistics.median(walls),
         "ttft_cpu": statistics.median(cpus),
         "rate": statistics.median(rates),
-        "loadavg": float(Path("/proc/loadavg").read_text().split()[0]),
+        "loadavg": load_average(),
     }
 
 
@@ -236,6 +256,7 @@ def main() -> None:
     if args.tune:
         tune(args.tune_model, args.runs)
         return
+    print(f"{os.cpu_count()} CPUs, 1-min load average at start {load_average():.1f}", flush=True)
     rows = [bench_model(name, args.runs, {"n_ctx": 4096}) for name in args.models]
     print_table(rows)
 

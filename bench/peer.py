@@ -246,7 +246,10 @@ class PeerEngine:
 # ----- main ------------------------------------------------------------------------------
 
 
-def run_side(side: str, engine: Any, items: list[SuiteItem], work: Path, key: dict[str, Any], limit: int | None):
+def run_side(
+    side: str, engine: Any, items: list[SuiteItem], work: Path, key: dict[str, Any], limit: int | None
+) -> tuple[dict[str, Any], Path]:
+    """Run one pipeline over the suite into work/runs/<side>-<dataset>-<llm> (resumed when there)."""
     out = work / "runs" / f"{side}-{key['dataset']}-{key['llm']}"
     started = time.perf_counter()
 
@@ -254,11 +257,12 @@ def run_side(side: str, engine: Any, items: list[SuiteItem], work: Path, key: di
         if row is not None and (done % 10 == 0 or done == total):
             print(f"  {side}: {done}/{total} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
-    rows, summary = run_suite(engine, items, out, settings_key={**key, "side": side}, limit=limit, progress=progress)
+    _, summary = run_suite(engine, items, out, settings_key={**key, "side": side}, limit=limit, progress=progress)
     return summary, out
 
 
 def fmt(v: Any) -> str:
+    """A table cell."""
     return "–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
 

@@ -258,9 +258,11 @@ class FakeEngine:
         self.script = script
         self.fail_on = fail_on
         self.asked: list[str] = []
+        self.filters: list[Any] = []
 
     def stream(self, question: str, history: Any = None, filters: Any = None, **kw: Any) -> Iterator[str | Answer]:
         self.asked.append(question)
+        self.filters.append(filters)
         if question == self.fail_on:
             raise KeyboardInterrupt
         text, passages = self.script[question]
@@ -310,6 +312,21 @@ def test_resume_refuses_other_settings_and_drops_a_torn_line(tmp_path: Path, sui
         f.write('{"id": "s2", "quest')  # killed mid-write
     rows, _ = run_suite(FakeEngine(SCRIPT), suite_items, out, settings_key={"backend": "fake"})
     assert [r["id"] for r in read_results(out / RESULTS_FILE)] == ["s1", "s2", "s3"]
+
+
+def test_scope_becomes_a_doc_filter_and_choices_are_asked_with_options(tmp_path: Path) -> None:
+    lines = [
+        {**SUITE[0], "scope": ["plan", "plan-en"]},
+        {"id": "c", "question": "最高奖励多少？", "answer": "300万元", "answerable": True, "doc_id": "plan",
+         "choices": ["200万元", "300万元"]},
+    ]
+    items = load_suite(write_lines(tmp_path / "s.jsonl", [json.dumps(x, ensure_ascii=False) for x in lines]))
+    asked = format_question(items[1])
+    engine = FakeEngine({SUITE[0]["question"]: SCRIPT[SUITE[0]["question"]], asked: ("B. 300万元[1]", [P1])})
+    rows, summary = run_suite(engine, items, tmp_path / "run")
+    assert engine.filters[0].doc_ids == ["plan", "plan-en"] and engine.filters[1] is None
+    assert rows[1]["asked"] == asked and rows[1]["metrics"]["choice_picked"] == "B"
+    assert summary["choice_accuracy"] == 1.0 and summary["choice_items"] == 1
 
 
 def test_ragas_export_import_round_trip(tmp_path: Path, suite_items: list[SuiteItem]) -> None:

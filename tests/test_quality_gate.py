@@ -24,9 +24,10 @@ from assistant.llm import BUNDLED_MODELS
 from .conftest import CORPUS, ROOT, make_settings
 
 SUITE = ROOT / "eval" / "sample_suite.jsonl"
-# The default refusal_threshold (0.0) turns evidence-based refusal off, and the extractive backend then
-# answers every unanswerable question (refusal accuracy 0.00). The gate runs with this threshold so that the
-# refusal path is measured too; it was chosen on this suite (see the report of the evaluation work).
+# The default refusal_threshold (0.1, an evidence floor) refuses few of this suite's unanswerable questions with
+# the extractive backend (refusal accuracy 0.07), so refusal is gated in a second run at this threshold, where
+# evidence-based refusal does most of the work (0.20: 0.21/0.15, 0.30: 0.50/0.18, 0.35: 0.71/0.24 refusal
+# accuracy / false-refusal rate on this suite).
 REFUSAL_THRESHOLD = 0.35
 # Questions for the local-LLM gate: Chinese and English factoid, true/false, multiple choice, unanswerable.
 LLM_IDS = ["sample-001", "sample-008", "sample-013", "sample-017", "sample-022", "sample-048", "sample-056", "sample-067"]
@@ -40,8 +41,9 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_dir
 
 
-def evaluate(index_dir: Path, out: Path, backend: str, ids: list[str] | None = None) -> dict[str, Any]:
-    settings = make_settings(index_dir, llm={"backend": backend}, retrieval={"refusal_threshold": REFUSAL_THRESHOLD})
+def evaluate(index_dir: Path, out: Path, backend: str, ids: list[str] | None = None, **retrieval: Any) -> dict[str, Any]:
+    """Run the suite (or the questions `ids`) through the real Engine, as `assistant eval` does; the summary."""
+    settings = make_settings(index_dir, llm={"backend": backend}, retrieval=retrieval)
     items = load_suite(SUITE)
     if ids is not None:
         items = [i for i in items if i.id in ids]
@@ -55,20 +57,29 @@ def evaluate(index_dir: Path, out: Path, backend: str, ids: list[str] | None = N
     return summary
 
 
+# Margins are about two questions' worth (55 answerable, 45 free-text, 10 choice, 14 unanswerable items).
+
+
 def test_extractive_quality_gate(sample_index: Path, tmp_path: Path) -> None:
     s = evaluate(sample_index, tmp_path / "run", "extractive")
     assert s["questions"] >= 48 and s["errors"] == 0
-    # Margins are about two questions' worth (55 answerable, 45 free-text, 10 choice, 14 unanswerable items).
     assert s["hit_at_5"] >= 0.94  # measured 0.982
-    assert s["mrr"] >= 0.88  # measured 0.914
-    assert s["evidence_hit_at_5"] >= 0.87  # measured 0.909
-    assert s["answer_containment"] >= 0.62  # measured 0.667
-    assert s["answer_f1"] >= 0.085  # measured 0.102 (extractive answers quote whole sentences: low precision)
-    assert s["choice_accuracy"] >= 0.2  # measured 0.300
-    assert s["citation_precision"] >= 0.96  # measured 0.990
+    assert s["mrr"] >= 0.87  # measured 0.905
+    assert s["evidence_hit_at_5"] >= 0.90  # measured 0.945
+    assert s["answer_containment"] >= 0.57  # measured 0.622
+    assert s["answer_f1"] >= 0.08  # measured 0.099 (extractive answers quote whole sentences: low precision)
+    assert s["choice_accuracy"] >= 0.6  # measured 0.800
+    assert s["citation_precision"] >= 0.96  # measured 1.000
     assert s["citation_validity"] >= 0.99  # measured 1.000
-    assert s["refusal_accuracy"] >= 0.5  # measured 0.643 (0.000 with the default refusal_threshold)
-    assert s["false_refusal_rate"] <= 0.24  # measured 0.200 (0.145 with the default refusal_threshold)
+    assert s["false_refusal_rate"] <= 0.13  # measured 0.091
+    # refusal_accuracy measured 0.071 here: gated below.
+
+
+def test_extractive_refusal_gate(sample_index: Path, tmp_path: Path) -> None:
+    s = evaluate(sample_index, tmp_path / "run", "extractive", refusal_threshold=REFUSAL_THRESHOLD)
+    assert s["refusal_accuracy"] >= 0.57  # measured 0.714
+    assert s["false_refusal_rate"] <= 0.28  # measured 0.236
+    assert s["hit_at_5"] >= 0.94  # measured 0.982: refusing does not change retrieval
 
 
 def local_model_installed() -> bool:
@@ -85,7 +96,7 @@ def local_model_installed() -> bool:
 @pytest.mark.llm
 @pytest.mark.skipif(not local_model_installed(), reason="the bundled local model packages are not installed")
 def test_local_llm_quality_gate(sample_index: Path, tmp_path: Path) -> None:
-    s = evaluate(sample_index, tmp_path / "run", "local", LLM_IDS)
+    s = evaluate(sample_index, tmp_path / "run", "local", LLM_IDS)  # default settings, as shipped
     # Measured with the bundled qwen2.5-coder-1.5b: 8 questions in 2m53s of CPU (9 min wall on a loaded machine).
     assert s["questions"] == len(LLM_IDS) and s["errors"] == 0
     assert s["passed"] >= 6  # measured 7 of 8

@@ -258,9 +258,12 @@ def test_collection_dropped_under_an_open_engine(store_settings: Settings, corpu
     engine = Engine(store_settings)
     try:
         assert engine.ask("算力券面额最高多少？").citations
+        vector = engine.index.embedder.embed_query("算力券面额最高多少")
         drop_collection(store_settings.store, collection_name(store_settings))
         with pytest.raises(IndexMissingError, match="ingest --rebuild"):
-            engine.ask("算力券面额最高多少？")
+            engine.index.store.search(vector, 5)
+        with pytest.raises(IndexMissingError, match="ingest --rebuild"):
+            engine.index.status()
     finally:
         engine.close()
 
