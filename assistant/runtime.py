@@ -14,6 +14,9 @@ OFFLINE_ENV = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "TOKENIZERS_PARALLELISM": "false",
     "DO_NOT_TRACK": "1",
+    # llama.cpp's OpenMP threads busy-wait by default: 2-4x slower generation when anything else wants
+    # the cores (bench/llm.py --tune). torch loads the same OpenMP runtime, so this must be set first.
+    "OMP_WAIT_POLICY": "PASSIVE",
 }
 
 

@@ -11,7 +11,8 @@ the same suite through the same runner, and are scored by the same metrics
     python bench/peer.py --dataset sample --llm local --limit 8
 
 Datasets other than `sample` are read from ../shared/datasets (or $ASSISTANT_DATASETS) when present.
-Indexes and runs are cached under --work (default /tmp/peer-bench) and resumed on the next call.
+Indexes and runs are cached under --work (default /tmp/peer-bench) and resumed on the next call;
+--fresh discards earlier results (after a code change).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from assistant.embeddings import as_llama_index, load_embedder  # noqa: E402
 from assistant.engine import Engine  # noqa: E402
 from assistant.errors import DocumentError  # noqa: E402
 from assistant.evaluation import load_suite, run_suite  # noqa: E402
+from assistant.evaluation.runner import RESULTS_FILE  # noqa: E402
 from assistant.evaluation.suite import SuiteItem  # noqa: E402
 from assistant.ingest import ingest  # noqa: E402
 from assistant.llm import GenerationRequest, make_backend  # noqa: E402
@@ -247,10 +249,12 @@ class PeerEngine:
 
 
 def run_side(
-    side: str, engine: Any, items: list[SuiteItem], work: Path, key: dict[str, Any], limit: int | None
+    side: str, engine: Any, items: list[SuiteItem], work: Path, key: dict[str, Any], limit: int | None, fresh: bool
 ) -> tuple[dict[str, Any], Path]:
     """Run one pipeline over the suite into work/runs/<side>-<dataset>-<llm> (resumed when there)."""
     out = work / "runs" / f"{side}-{key['dataset']}-{key['llm']}"
+    if fresh:
+        (out / RESULTS_FILE).unlink(missing_ok=True)
     started = time.perf_counter()
 
     def progress(done: int, total: int, row: dict[str, Any] | None) -> None:
@@ -273,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llm", choices=("extractive", "local", "openai"), default="extractive")
     parser.add_argument("--work", type=Path, default=Path("/tmp/peer-bench"), help="Cache for indexes and runs.")
     parser.add_argument("--sides", default="ours,peer", help="Which pipelines to run (comma-separated).")
+    parser.add_argument("--fresh", action="store_true", help="Discard earlier results of these runs (after code changes).")
     args = parser.parse_args(argv)
 
     docs, suite = dataset_paths(args.dataset)
@@ -289,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ours: index {report.documents_total} docs / {report.chunks_total} chunks "
               f"({report.chunks_embedded} embedded now, {report.seconds:.0f} s)", file=sys.stderr)
         engine = Engine(settings)
-        summaries["ours"], _ = run_side("ours", engine, items, work, key, args.limit)
+        summaries["ours"], _ = run_side("ours", engine, items, work, key, args.limit, args.fresh)
         engine.close()
     if "peer" in sides:
         llm, described = peer_llm(settings)
@@ -300,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             return [float(x) for x in embedder.embed_documents(sentences) @ embedder.embed_query(claim)]
 
         peer = PeerEngine(peer_index(docs, work, settings), llm, similarity)
-        summaries["peer"], _ = run_side("peer", peer, items, work, key, args.limit)
+        summaries["peer"], _ = run_side("peer", peer, items, work, key, args.limit, args.fresh)
         if isinstance(llm, BackendLLM):
             llm.backend.close()
     print(f"\n{args.dataset}, --llm {args.llm}, {next(iter(summaries.values()))['questions']} questions, top_k {TOP_K}\n")

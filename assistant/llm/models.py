@@ -214,6 +214,7 @@ def _assemble(spec: BundledModel, parts: list[Path], target: Path) -> None:
                         out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
+        tmp.chmod(0o644)  # mkstemp makes it private; the cache may be shared by several users
         actual = digest.hexdigest()
         if actual != spec.sha256:
             target.unlink(missing_ok=True)
