@@ -18,7 +18,7 @@ from .errors import AssistantError, LLMError
 from .index import Index, open_index
 from .llm import GenerationRequest, LLMBackend, make_backend
 from .prompts import is_refusal, refusal_sentence, render
-from .retrieval import Retriever, RetrievalResult
+from .retrieval import RetrievalResult, Retriever
 from .textutil import coverage, language_of, split_sentences
 from .types import Answer, Filters, Passage
 
