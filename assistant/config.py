@@ -107,7 +107,7 @@ class LLMSettings(_Section):
         "local", description="'local' (llama.cpp, bundled model), 'openai' (any OpenAI-compatible API) or 'extractive'."
     )
     local_model: str = Field(
-        "qwen2.5-coder-0.5b",
+        "qwen2.5-coder-1.5b",
         description="Bundled GGUF model ('qwen2.5-coder-1.5b' or 'qwen2.5-coder-0.5b') or a path to a .gguf file.",
     )
     n_ctx: int = Field(4096, ge=512, description="Context window for the local model.")

@@ -74,17 +74,13 @@ def select_evidence(question: str, passage: Passage, budget: int) -> str:
     if 0 not in keep and used + spans[0][1] - spans[0][0] <= budget * 1.2:
         keep.add(0)
     # Consecutive kept sentences are copied as one slice, so the original separators stay.
-    parts: list[str] = []
-    run_start = run_end = -1
+    runs: list[list[int]] = []
     for i in sorted(keep):
-        if run_end == i - 1:
-            run_end = i
-            continue
-        if run_start >= 0:
-            parts.append(text[spans[run_start][0] : spans[run_end][1]])
-        run_start = run_end = i
-    parts.append(text[spans[run_start][0] : spans[run_end][1]])
-    return "……".join(parts)
+        if runs and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return "……".join(text[spans[a][0] : spans[b][1]] for a, b in runs)
 
 
 class Engine:

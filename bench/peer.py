@@ -285,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work / args.dataset
     work.mkdir(parents=True, exist_ok=True)
     settings = load_settings(store={"path": work / "ours-index"}, llm={"backend": args.llm})
-    key = {"dataset": args.dataset, "llm": args.llm, "embedding": settings.embedding.model, "top_k": TOP_K}
+    model = {"local": settings.llm.local_model, "openai": settings.llm.model}.get(args.llm)
+    key = {"dataset": args.dataset, "llm": args.llm, "model": model, "embedding": settings.embedding.model, "top_k": TOP_K}
     print(f"Dataset {args.dataset}: {len(items)} questions (limit {args.limit}), docs {docs}", file=sys.stderr)
     summaries: dict[str, dict[str, Any]] = {}
     sides = [s.strip() for s in args.sides.split(",") if s.strip()]
@@ -308,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         summaries["peer"], _ = run_side("peer", peer, items, work, key, args.limit, args.fresh)
         if isinstance(llm, BackendLLM):
             llm.backend.close()
-    print(f"\n{args.dataset}, --llm {args.llm}, {next(iter(summaries.values()))['questions']} questions, top_k {TOP_K}\n")
+    print(f"\n{args.dataset}, --llm {args.llm}{f' ({model})' if model else ''}, "
+          f"{next(iter(summaries.values()))['questions']} questions, top_k {TOP_K}\n")
     print("| pipeline | " + " | ".join(label for label, _ in TABLE) + " |")
     print("|---" * (len(TABLE) + 1) + "|")
     for side, s in summaries.items():

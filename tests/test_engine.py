@@ -127,3 +127,10 @@ def test_select_evidence_within_budget(budget: int) -> None:
     p = Passage(chunk_id="d#0", doc_id="d", text=text, score=1.0)
     out = select_evidence("项目最高奖励", p, budget)
     assert "800万元" in out and len(out.replace("……", "")) <= max(budget * 1.2, len("对项目给予最高800万元奖励。"))
+
+
+def test_select_evidence_keeps_the_best_sentence_with_the_first() -> None:
+    text = "一、总体要求\n（一）发展思路\n坚持创新驱动。\n（二）主要目标\n到2027年，全省软件业务收入突破3.2万亿元；" + "其他目标很多很多。" * 30
+    p = Passage(chunk_id="d#0", doc_id="d", text=text, score=1.0)
+    out = select_evidence("到2027年软件业务收入目标是多少？", p, 120)
+    assert "3.2万亿元" in out and out.startswith("一、总体要求")

@@ -41,9 +41,12 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_dir
 
 
-def evaluate(index_dir: Path, out: Path, backend: str, ids: list[str] | None = None, **retrieval: Any) -> dict[str, Any]:
+def evaluate(
+    index_dir: Path, out: Path, backend: str, ids: list[str] | None = None, llm: dict[str, Any] | None = None,
+    **retrieval: Any,
+) -> dict[str, Any]:
     """Run the suite (or the questions `ids`) through the real Engine, as `assistant eval` does; the summary."""
-    settings = make_settings(index_dir, llm={"backend": backend}, retrieval=retrieval)
+    settings = make_settings(index_dir, llm={"backend": backend, **(llm or {})}, retrieval=retrieval)
     items = load_suite(SUITE)
     if ids is not None:
         items = [i for i in items if i.id in ids]
@@ -86,7 +89,7 @@ def local_model_installed() -> bool:
     """The bundled model's packages and llama-cpp-python are installed."""
     if importlib.util.find_spec("llama_cpp") is None:
         return False
-    model = BUNDLED_MODELS[make_settings(Path("unused")).llm.local_model]
+    model = BUNDLED_MODELS["qwen2.5-coder-0.5b"]
     try:
         return all(metadata.version(dist) == version for dist, version in model.parts)
     except metadata.PackageNotFoundError:
@@ -96,8 +99,10 @@ def local_model_installed() -> bool:
 @pytest.mark.llm
 @pytest.mark.skipif(not local_model_installed(), reason="the bundled local model packages are not installed")
 def test_local_llm_quality_gate(sample_index: Path, tmp_path: Path) -> None:
-    s = evaluate(sample_index, tmp_path / "run", "local", LLM_IDS)  # default settings, as shipped
-    # Measured with the bundled qwen2.5-coder-1.5b: 2.5 min for ingest + 8 questions (p50 13.6 s a question).
+    # Pinned to the model the thresholds were measured with (the shipped default is the 1.5B; its answers are
+    # checked in tests/test_answer_e2e.py).
+    s = evaluate(sample_index, tmp_path / "run", "local", LLM_IDS, llm={"local_model": "qwen2.5-coder-0.5b"})
+    # Measured with qwen2.5-coder-0.5b: 2.5 min for ingest + 8 questions (p50 13.6 s each).
     # Margins are one question's worth. The model answered both unanswerable questions (refusal accuracy 0.0),
     # so refusal is not gated here; see test_extractive_refusal_gate.
     assert s["questions"] == len(LLM_IDS) and s["errors"] == 0
