@@ -72,7 +72,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if e > s:
             # English: also split at ". " followed by a capital letter.
             piece_start = s
-            for em in re.finditer(r"(?<=[a-z0-9)][.])\s+(?=[A-Z])", text[s:e]):
+            for em in re.finditer(r"(?<=[a-z0-9)\]】][.])\s+(?=[A-Z])", text[s:e]):
                 spans.append((piece_start, s + em.start()))
                 piece_start = s + em.end()
             spans.append((piece_start, e))

@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -243,26 +242,45 @@ def test_all_other_files_accounted_for(run) -> None:
 # ----- large files ----------------------------------------------------------------------------
 
 
-def run_measured(args: list[str], timeout: float, env: dict[str, str] | None = None) -> tuple[int, str, str, float]:
-    """Run `args`; (exit code, stdout, stderr, peak RSS in MB of that process alone).
+def _vm_hwm_mb(pid: int, args: list[str]) -> float | None:
+    """The process's own peak RSS (VmHWM) once it runs `args`, from /proc; None before exec or after exit.
 
-    os.wait4 gives the child's own rusage; RUSAGE_CHILDREN would mix in every earlier child
-    of this test process (e.g. a local LLM server in another test).
+    Not rusage: ru_maxrss keeps the high-water mark of the forked copy of this test process from
+    before exec, so a pytest process holding a 2 GB LLM would make every child look 2 GB large.
     """
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+        if cmdline != args:
+            return None
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def run_measured(args: list[str], timeout: float, env: dict[str, str] | None = None) -> tuple[int, str, str, float]:
+    """Run `args`; (exit code, stdout, stderr, peak RSS in MB of that process alone, sampled every 50 ms)."""
     import tempfile
 
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=ROOT, env={**os.environ, **(env or {})})
-        killer = threading.Timer(timeout, proc.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak = 0.0
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None:
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                break
+            hwm = _vm_hwm_mb(proc.pid, args)
+            if hwm is not None:
+                peak = max(peak, hwm)
+            time.sleep(0.05)
         out.seek(0)
         err.seek(0)
-        return proc.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss / 1024
+        assert peak > 0, "the child's memory was never sampled"
+        return proc.returncode, out.read().decode(), err.read().decode(), peak
 
 
 LOAD_AND_CHUNK = """
