@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -243,6 +244,7 @@ def chat(
     except AssistantError as exc:
         fail(exc)
         return
+    threading.Thread(target=engine.warm_up, name="llm-warm-up", daemon=True).start()
     try:
         run_chat(engine, console)
     finally:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant.llm.base import GenerationRequest  # noqa: E402
 from assistant.llm.local import LocalLlamaBackend  # noqa: E402
 from assistant.llm.models import BUNDLED_MODELS, ensure_model  # noqa: E402
-from assistant.prompts import refusal_sentence, render  # noqa: E402
+from assistant.prompts import answer_messages  # noqa: E402
 
 SENTENCES = [
     "对新认定的国家级专精特新“小巨人”企业，市财政给予一次性奖励50万元。",
@@ -79,10 +79,7 @@ def passages_text(seed: int, sentences_per_passage: int) -> str:
 
 def build_request(seed: int, sentences_per_passage: int, cold: bool) -> GenerationRequest:
     question = QUESTIONS[seed % len(QUESTIONS)]
-    messages = render(
-        "answer", "zh", evidence=passages_text(seed, sentences_per_passage), question=question,
-        refusal=refusal_sentence("zh"),
-    )  # fmt: skip
+    messages = answer_messages("zh", evidence=passages_text(seed, sentences_per_passage), question=question)
     if cold:
         messages[0]["content"] = f"（会话{seed}）" + messages[0]["content"]
     return GenerationRequest(messages=messages, question=question, max_tokens=MAX_TOKENS, temperature=0.1)

@@ -38,7 +38,7 @@ def settings_key(settings: Settings, *, judge: str | None, scope_to_doc: bool) -
         f"{settings.store.host}:{settings.store.port}",
         "collection": collection_name(settings),
         "retrieval": settings.retrieval.model_dump(mode="json"),
-        "generation": {"max_tokens": llm.max_tokens, "temperature": llm.temperature, "context_chars": llm.context_chars},
+        "generation": {"max_tokens": llm.max_tokens, "temperature": llm.temperature, "context_tokens": llm.context_tokens},
         "judge": judge,
         "scope_to_doc": scope_to_doc,
     }

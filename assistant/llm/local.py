@@ -169,7 +169,7 @@ class LocalLlamaBackend:
         if "context window" in text:
             return (
                 f"The prompt does not fit the local model's context ({text}). "
-                "Give it less evidence (llm.context_chars) or raise llm.n_ctx."
+                "Give it less evidence (llm.context_tokens) or raise llm.n_ctx."
             )
         return f"The local model failed while generating: {text}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -141,6 +142,7 @@ def serve_command(
     where = f"http://{bind}:{bind_port}"
     lock = f"password required (user '{credentials[0]}')" if credentials else "no password, loopback only"
     typer.echo(f"Serving the web UI on {where} — {lock}; answers by '{settings.llm.backend}'. Ctrl-C stops.", err=True)
+    threading.Thread(target=engine.warm_up, name="llm-warm-up", daemon=True).start()
     try:
         launch(engine, host=bind, port=bind_port, auth=credentials)
     except OSError as exc:  # typically the port is taken
