@@ -144,13 +144,7 @@ class Engine:
         threshold = self.settings.retrieval.refusal_threshold
         if threshold <= 0:
             return False
-        lang = language_of(question)
-        best = 0.0
-        for p in result.passages[:3]:
-            if language_of(p.text) == lang:
-                best = max(best, float(p.meta.get("evidence", 0.0)))
-            else:  # cross-language: lexical overlap is meaningless, use the dense similarity
-                best = max(best, float(p.meta.get("stages", {}).get("dense", 0.0)))
+        best = max(float(p.meta.get("evidence", 0.0)) for p in result.passages[:3])
         return best < threshold
 
     def evidence_passages(self, question: str, passages: list[Passage]) -> list[int]:

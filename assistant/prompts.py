@@ -25,6 +25,8 @@ PLACEHOLDERS = {
     "answer": {"evidence", "question", "refusal_zh", "refusal_en"},
     "condense": {"history", "question"},
     "refusal": set(),
+    "judge_faithfulness": {"passages", "answer"},
+    "judge_correctness": {"question", "gold", "answer"},
 }
 LANGUAGES = ("zh", "en")
 

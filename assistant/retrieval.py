@@ -248,11 +248,16 @@ class Retriever:
 
 
 def evidence_score(question: str, passage: Passage, idf: dict[str, float] | None = None) -> float:
-    """IDF-weighted share of the question's content units that the passage (with its title and section) contains.
+    """How well the passage answers the question, 0..1, for the refusal decision (rank-based fusion
+    scores say nothing absolute).
 
-    Used for the refusal decision, since rank-based fusion scores say nothing absolute.
-    Rare words weigh most, and words that occur nowhere in the index weigh the most of all.
+    In the question's language: the IDF-weighted share of the question's content units that the
+    passage (with its title and section) contains; rare words weigh most, and words that occur
+    nowhere in the index weigh the most of all. Across languages word overlap means nothing, so
+    the dense (embedding) similarity found by retrieval stands in.
     """
+    if language_of(passage.text) != language_of(question):
+        return float(passage.meta.get("stages", {}).get("dense", 0.0))
     wanted = content_units(question)
     if not wanted:
         return 0.0

@@ -12,11 +12,8 @@ Queries are the sample suite's questions, retrieval only (no LLM). Prints a tabl
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.chroma_server import local_server  # noqa: E402
 from assistant.runtime import configure_process  # noqa: E402
 
 
@@ -62,21 +60,6 @@ class MemoEmbedder:
         return self.inner.embed_query(text)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def heartbeat_ok(host: str, port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection(host, port, timeout=2)
-        conn.request("GET", "/api/v2/heartbeat")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-
-
 @contextmanager
 def chroma_server(url: str | None, workdir: Path) -> Iterator[tuple[str, int]]:
     """(host, port) of the server at `url`, or of one started here until the block ends."""
@@ -84,27 +67,8 @@ def chroma_server(url: str | None, workdir: Path) -> Iterator[tuple[str, int]]:
         parsed = urlparse(url)
         yield parsed.hostname or "127.0.0.1", parsed.port or 8000
         return
-    port = free_port()
-    log = (workdir / "chroma.log").open("wb")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(workdir / "chroma-server"),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not heartbeat_ok("127.0.0.1", port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"chroma run did not start; see {workdir / 'chroma.log'}")
-            time.sleep(0.25)
-        yield "127.0.0.1", port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with local_server(workdir / "chroma-server") as server:
+        yield server.host, server.port
 
 
 def pct(values: list[float], q: float) -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from assistant.catalog import Catalog
+from assistant.chroma_server import free_port, local_server
 from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.errors import StoreUnavailableError
@@ -29,7 +30,7 @@ from assistant.index import collection_name, open_index
 from assistant.ingest import ingest
 
 from .conftest import make_settings
-from .test_store_contract import NOTICE, free_port, heartbeat_ok
+from .test_store_contract import NOTICE
 
 ROOT = Path(__file__).resolve().parent.parent
 REBUILD_HINT = "assistant ingest --rebuild"
@@ -163,17 +164,8 @@ def test_error_is_one_line_at_default_width(tmp_path: Path) -> None:
 @pytest.mark.server
 def test_server_goes_away(tmp_path: Path, small_corpus: Path) -> None:
     """A server that dies under a running Engine and ingest: StoreUnavailableError, not a chromadb traceback."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(tmp_path / "db"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not heartbeat_ok("127.0.0.1", port):
-            assert proc.poll() is None and time.monotonic() < deadline, "chroma run did not start"
-            time.sleep(0.25)
+    with local_server(tmp_path / "server") as server:
+        port, proc = server.port, server.process
         settings = make_settings(tmp_path / "idx", store={"mode": "server", "port": port}, llm={"backend": "extractive"})
         assert ingest([small_corpus], settings).ok
         engine = Engine(settings)
@@ -192,10 +184,6 @@ def test_server_goes_away(tmp_path: Path, small_corpus: Path) -> None:
             engine.close()
         with pytest.raises(StoreUnavailableError, match="Cannot reach"):
             ingest([small_corpus], settings)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

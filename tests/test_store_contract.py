@@ -8,20 +8,18 @@ collection names (names come from settings), so each test drops its collection f
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from assistant.chroma_server import heartbeat_ok, local_server
 from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.errors import IndexMissingError
@@ -50,21 +48,6 @@ NOTICE = """深圳市算力券管理办法（示例）
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def heartbeat_ok(host: str, port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection(host, port, timeout=2)
-        conn.request("GET", "/api/v2/heartbeat")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """(host, port) of a live Chroma server: CI's, or one started here for the session."""
@@ -75,32 +58,11 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         assert heartbeat_ok(host, port), f"{CHROMA_URL_ENV}={url} but no Chroma server answers there"
         yield host, port
         return
-    chroma = Path(sys.executable).parent / "chroma"
-    data = tmp_path_factory.mktemp("chroma_server")
-    port = free_port()
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not heartbeat_ok("127.0.0.1", port):
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}: {(data / 'server.log').read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"chroma run gave no heartbeat within {SERVER_START_TIMEOUT_S:.0f}s")
-            time.sleep(0.25)
-        yield "127.0.0.1", port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        with local_server(tmp_path_factory.mktemp("chroma_server"), timeout_s=SERVER_START_TIMEOUT_S) as server:
+            yield server.host, server.port
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])

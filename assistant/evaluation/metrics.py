@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..citations import SimilarityFn, check_support, claims_support, parse_claims
-from ..prompts import CITATION_RE, is_refusal
+from ..prompts import CITATION_RE, LANGUAGES, is_refusal, render
 from ..textutil import coverage, normalize, units
 from ..types import Answer, Passage
 from .suite import FALSE_WORDS, TRUE_WORDS, SuiteItem
@@ -360,22 +360,6 @@ def summarize(rows: list[dict[str, Any]], group_keys: tuple[str, ...] = ("langua
 
 JudgeFn = Callable[[list[dict[str, str]]], str]  # chat messages -> the judge model's reply
 
-_JUDGE = {
-    "faithfulness": (
-        "You check answers against sources. Reply with one word: YES if every statement of the answer is supported "
-        "by the passages, NO otherwise.",
-        "Passages:\n{passages}\n\nAnswer:\n{answer}\n\nIs every statement of the answer supported by the passages? "
-        "Reply YES or NO.",
-    ),
-    "correctness": (
-        "You grade answers against a reference. Reply with one word: YES if the answer states the same fact as the "
-        "reference answer, NO otherwise.",
-        "Question:\n{question}\n\nReference answer:\n{gold}\n\nAnswer:\n{answer}\n\nDoes the answer agree with the "
-        "reference answer? Reply YES or NO.",
-    ),
-}
-
-
 def _yes_no(reply: str) -> float | None:
     head = normalize(reply)[:20]
     if re.match(r"^\W*(yes|是|对|正确)", head):
@@ -394,8 +378,8 @@ def judge_answer(judge: JudgeFn, item: SuiteItem, answer: Answer) -> dict[str, f
     answer_text = CITATION_RE.sub("", answer.text)
     values = {"passages": passages, "answer": answer_text, "question": item.question, "gold": " / ".join(item.answers)}
     kinds = ["faithfulness"] + (["correctness"] if item.answerable and item.answers else [])
+    language = item.language if item.language in LANGUAGES else "en"
     for kind in kinds:
-        system, user = _JUDGE[kind]
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user.format(**values)}]
-        out[f"judged_{kind}"] = _yes_no(judge(messages))
+        # prompts/judge_<kind>.<lang>.txt; values go in verbatim, so braces or instructions in them change nothing.
+        out[f"judged_{kind}"] = _yes_no(judge(render(f"judge_{kind}", language, **values)))
     return out
