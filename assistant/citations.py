@@ -3,7 +3,8 @@
 After generation: markers that point at no given passage are removed; each
 sentence's markers are checked against the cited passage (character-bigram overlap
 for Chinese, content-word overlap for English, and — for a claim in another
-language than its passage — the multilingual embedding similarity). Unsupported
+language than its passage — the multilingual embedding similarity); every number the
+claim states must occur in the passage. Unsupported
 markers are taken out of the text and reported with `supported=False`; they are
 never shown as support. The evaluator uses the same check.
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .prompts import CITATION_RE
-from .textutil import content_units, coverage, language_of, split_sentences, units
+from .textutil import content_units, coverage, language_of, normalize, split_sentences, units
 from .types import Citation, Passage
 
 # A claim is supported when this share of its content units occurs in the passage.
@@ -34,13 +35,19 @@ class Claim:
     numbers: list[int]
 
 
-def _numbers(text: str) -> set[str]:
-    """Numbers a claim states, leaving out scaled translations ("8 million" for 800万) that cannot match literally."""
-    return {
-        m.group(1)
-        for m in re.finditer(r"(\d+(?:\.\d+)?)(?!\s*(?:million|billion|thousand|hundred|万|亿))", text, re.I)
-        if not re.match(r"\d", text[m.end() : m.end() + 1])
-    }
+def _numbers(text: str, *, translated: bool = False) -> set[str]:
+    """The numbers a claim states (NFKC, so full-width digits count). A `translated` claim leaves out
+    scaled numbers ("8 million" for 800万), which cannot match the source literally."""
+    scaled = r"(?!\s*(?:million|billion|thousand|hundred|万|亿))" if translated else ""
+    text = normalize(text)
+    return {m.group(1) for m in re.finditer(r"(\d+(?:\.\d+)?)" + scaled, text) if not re.match(r"\d", text[m.end() :])}
+
+
+def _numbers_found(claim: str, passage: Passage, *, translated: bool = False) -> bool:
+    """Whether every number the claim states occurs in the passage (its title and section included):
+    overlap of words says nothing about a wrong figure ("目标是10000亿元" against "突破3.2万亿元")."""
+    source = set(re.findall(r"\d+(?:\.\d+)?", normalize(f"{passage.title} {passage.section} {passage.text}")))
+    return _numbers(claim, translated=translated) <= source
 
 
 _TRAILING_MARKERS = re.compile(r"([。！？；!?;.])(\s*)((?:" + CITATION_RE.pattern + r")+)")
@@ -84,15 +91,14 @@ def check_support(claim: str, passage: Passage, similarity: SimilarityFn | None 
     whole = coverage(claim, passage.text)
     span, span_score = best_span(claim, passage.text)
     if whole >= SUPPORT_THRESHOLD:
-        return True, whole, span
+        return _numbers_found(claim, passage), whole, span
     if similarity is not None and language_of(claim) != language_of(passage.text):
         sentences = split_sentences(passage.text)
         if sentences:
             sims = similarity(claim, [passage.text[s:e] for s, e in sentences])
             i = max(range(len(sims)), key=sims.__getitem__)
             # Numbers in the claim must still appear in the passage: the embedding alone is blind to them.
-            numbers_ok = _numbers(claim) <= set(re.findall(r"\d+(?:\.\d+)?", passage.text))
-            if sims[i] >= SEMANTIC_THRESHOLD and numbers_ok:
+            if sims[i] >= SEMANTIC_THRESHOLD and _numbers_found(claim, passage, translated=True):
                 return True, float(sims[i]), sentences[i]
     return False, whole, span
 
@@ -164,12 +170,16 @@ def verify(
     return text, ordered
 
 
+# A bare choice or verdict ("B.", "True", "正确") states nothing a passage could be checked against.
+_VERDICT = re.compile(r"^(?:[a-d]|true|false|yes|no|对|错|是|否|正确|错误)\W*$")
+
+
 def claims_support(answer: str, citations: list[Citation]) -> tuple[int, int]:
     """(sentences with at least one supported citation, sentences with checkable content) — citation recall."""
     supported_n = {c.n for c in citations if c.supported}
     total = covered = 0
     for claim in parse_claims(answer):
-        if not units(claim.text):
+        if not units(claim.text) or _VERDICT.match(normalize(claim.text)):
             continue
         total += 1
         if any(n in supported_n for n in claim.numbers):

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
-from .citations import verify
+from .citations import claims_support, verify
 from .config import Settings
 from .errors import AssistantError, LLMError
 from .evidence import Evidence, passage_header
@@ -249,6 +249,11 @@ class Engine:
             else:
                 answer.text, answer.citations = verify(text, passages, self.similarity)
                 answer.text = _tidy(answer.text)
+                supported, checkable = claims_support(answer.text, answer.citations)
+                if checkable and not supported:
+                    # Not one statement is backed by a passage: that is invention, not an answer.
+                    answer.unverified = answer.text
+                    answer.text, answer.refused = refusal_sentence(language), True
         timings["total"] = time.perf_counter() - started
         timings.setdefault("first_token", timings["total"])
         answer.timings = timings

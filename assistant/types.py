@@ -129,6 +129,7 @@ class Answer:
     language: str = "zh"
     backend: str = ""
     error: str | None = None  # set when the LLM failed; passages are still returned
+    unverified: str = ""  # the model's answer when no sentence of it could be verified (then refused)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +140,7 @@ class Answer:
             "language": self.language,
             "backend": self.backend,
             "error": self.error,
+            "unverified_answer": self.unverified or None,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},

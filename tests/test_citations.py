@@ -68,3 +68,22 @@ def test_uncited_supported_sentence_gets_its_citation() -> None:
     assert [(c.n, c.supported) for c in cites] == [(2, True)]
     text, cites = verify("每年培养高端软件人才2000名。", [P1, P2], repair=False)
     assert text == "每年培养高端软件人才2000名。" and not cites
+
+
+def test_a_wrong_figure_is_not_supported_by_word_overlap() -> None:
+    p = Passage(chunk_id="plan#1", doc_id="plan", text="到2027年，全省软件业务收入突破3.2万亿元，年均增长12%以上。", score=1.0)
+    wrong = "到2027年全省软件业务收入的目标是10000亿元[1]。"
+    text, citations = verify(wrong, [p])
+    assert "[1]" not in text and citations and not citations[0].supported
+    right, citations = verify("到2027年全省软件业务收入目标是突破3.2万亿元[1]。", [p])
+    assert "[1]" in right and citations[0].supported
+    # Full-width digits are the same numbers.
+    assert verify("到２０２７年全省软件业务收入突破３．２万亿元[1]。", [p])[1][0].supported
+
+
+def test_bare_verdicts_are_not_checkable_claims() -> None:
+    from assistant.citations import claims_support
+
+    assert claims_support("True.", []) == (0, 0)
+    assert claims_support("B.", []) == (0, 0)
+    assert claims_support("软件业务收入突破3.2万亿元。", []) == (0, 1)

@@ -148,3 +148,14 @@ def test_generative_backends_get_a_compressed_prompt_extractive_whole_passages(s
     result = engine.retrieve(question)
     whole = engine.build_request(question, result.passages, "zh", compress=False)
     assert sum(estimate_tokens(text) for _, text in whole.evidence) > 2 * compressed
+
+
+def test_an_answer_with_no_verifiable_statement_is_refused(small_index) -> None:
+    invented = "对主导发布开源鸿蒙发行版的企业给予最高9999万元补助[1]。"
+    engine = engine_with(small_index, FakeLLM([invented, "B."]))
+    answer = engine.ask("对主导发布开源鸿蒙发行版的企业给予多少补助？")
+    assert answer.refused and answer.text == refusal_sentence("zh")
+    assert "9999万元" in answer.unverified and answer.to_dict()["unverified_answer"]
+    assert answer.passages  # the related passages are still returned
+    # A bare choice letter states nothing checkable: it is an answer, not an invention.
+    assert not engine.ask("对主导发布开源鸿蒙发行版的企业给予多少补助？ A. 300万元 B. 500万元").refused
