@@ -20,6 +20,7 @@ test: install-test browser lint
 
 lint: install-test
 	$(VENV)/bin/ruff check assistant tests bench
+	$(VENV)/bin/mypy
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

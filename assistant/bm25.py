@@ -56,7 +56,7 @@ def tokenize(text: str) -> list[str]:
     """
     text = text.lower()
     tokens = [w for w in _jieba().lcut_for_search(text) if _WORD.search(w) and w not in _STOP]
-    bigrams = []
+    bigrams: list[str] = []
     for run in re.findall(r"[\u3400-\u9fff]{2,}", text):
         bigrams.extend(run[i : i + 2] for i in range(len(run) - 1))
     return tokens + ["#" + b for b in bigrams]

@@ -147,7 +147,7 @@ def select(
 
     # Blocks of one document stand together, so a block without a title follows its document's first.
     shown = [n for n in numbers if n in kept and spans[n]]
-    first = {}
+    first: dict[str, int] = {}
     for n in shown:
         first.setdefault(passages[n - 1].doc_id, len(first))
     out: list[Evidence] = []
