@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .prompts import CITATION_RE
-from .textutil import content_units, coverage, language_of, normalize, split_sentences, units
+from .textutil import cn_number, content_units, coverage, language_of, normalize, split_sentences, units
 from .types import Citation, Passage
 
 # A claim is supported when this share of its content units occurs in the passage.
@@ -43,10 +43,15 @@ def _numbers(text: str, *, translated: bool = False) -> set[str]:
     return {m.group(1) for m in re.finditer(r"(\d+(?:\.\d+)?)" + scaled, text) if not re.match(r"\d", text[m.end() :])}
 
 
+_CN_NUMERAL = re.compile(r"[一二三四五六七八九十百零〇两]+")
+
+
 def _numbers_found(claim: str, passage: Passage, *, translated: bool = False) -> bool:
     """Whether every number the claim states occurs in the passage (its title and section included):
     overlap of words says nothing about a wrong figure ("目标是10000亿元" against "突破3.2万亿元")."""
-    source = set(re.findall(r"\d+(?:\.\d+)?", normalize(f"{passage.title} {passage.section} {passage.text}")))
+    text = normalize(f"{passage.title} {passage.section} {passage.text}")
+    source = set(re.findall(r"\d+(?:\.\d+)?", text))
+    source |= {str(n) for m in _CN_NUMERAL.findall(text) if (n := cn_number(m)) is not None}  # 第三十七条 is 37
     return _numbers(claim, translated=translated) <= source
 
 

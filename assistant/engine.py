@@ -250,8 +250,9 @@ class Engine:
                 answer.text, answer.citations = verify(text, passages, self.similarity)
                 answer.text = _tidy(answer.text)
                 supported, checkable = claims_support(answer.text, answer.citations)
-                if checkable and not supported:
-                    # Not one statement is backed by a passage: that is invention, not an answer.
+                if checkable and not supported and not _CHOICE_LEAD.match(answer.text):
+                    # Not one statement is backed by a passage: that is invention, not an answer. (An answer
+                    # that leads with a choice or verdict keeps it: its reasons may not verify, the pick stands.)
                     answer.unverified = answer.text
                     answer.text, answer.refused = refusal_sentence(language), True
         timings["total"] = time.perf_counter() - started
@@ -272,6 +273,12 @@ class Engine:
         for b in self._backends.values():
             b.close()
         self.index.close()
+
+
+# "B. …", "正确。…", "正确选项的字母是A", "True, because …": the answer to a choice or true/false question.
+_CHOICE_LEAD = re.compile(
+    r"^\s*(?:[A-Da-d](?:[.、．:：)）\s]|$)|正确|错误|对[。，,.]|错[。，,.]|true\b|false\b|yes\b|no\b|答案|选项)", re.I
+)
 
 
 def _tidy(text: str) -> str:

@@ -12,34 +12,12 @@ from dataclasses import dataclass, field
 from .config import RetrievalSettings
 from .index import Index
 from .store import date_to_int
-from .textutil import content_units, language_of, normalize, units
+from .textutil import cn_number, content_units, language_of, normalize, units
 from .types import Filters, Passage
 
 _TITLE_QUOTE = re.compile(r"《([^》]{2,80})》")
 _ARTICLE = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)条")
 _ARTICLE_EN = re.compile(r"(?<![a-z])article\s+(\d+)\b", re.I)
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def cn_number(text: str) -> int | None:
-    """'十二' -> 12, '一百零五' -> 105, '12' -> 12."""
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current
-
-
 def article_numbers(text: str) -> set[int]:
     found = {cn_number(m) for m in _ARTICLE.findall(text)} | {int(m) for m in _ARTICLE_EN.findall(text)}
     return {n for n in found if n}

@@ -87,3 +87,8 @@ def test_bare_verdicts_are_not_checkable_claims() -> None:
     assert claims_support("True.", []) == (0, 0)
     assert claims_support("B.", []) == (0, 0)
     assert claims_support("软件业务收入突破3.2万亿元。", []) == (0, 1)
+
+
+def test_numbers_match_chinese_numerals_in_the_passage() -> None:
+    p = Passage(chunk_id="r#37", doc_id="r", text="第三十七条　受到开除处分的，用人单位依法解除劳动合同。", score=1.0)
+    assert verify("受到开除处分的，用人单位依法解除劳动合同（第37条）[1]。", [p])[1][0].supported

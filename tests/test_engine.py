@@ -159,3 +159,12 @@ def test_an_answer_with_no_verifiable_statement_is_refused(small_index) -> None:
     assert answer.passages  # the related passages are still returned
     # A bare choice letter states nothing checkable: it is an answer, not an invention.
     assert not engine.ask("对主导发布开源鸿蒙发行版的企业给予多少补助？ A. 300万元 B. 500万元").refused
+
+
+def test_a_choice_answer_keeps_its_pick_when_its_reason_does_not_verify(small_index) -> None:
+    engine = engine_with(small_index, FakeLLM(["正确。依据是第99条。", "B. 500万元\n依据：该条规定补助9999万元。"]))
+    first = engine.ask("对主导发布开源鸿蒙发行版的企业给予补助，对吗？")
+    assert not first.refused and first.text.startswith("正确")
+    second = engine.ask("对主导发布开源鸿蒙发行版的企业给予多少补助？ A. 300万元 B. 500万元")
+    assert not second.refused and second.text.startswith("B.")
+    assert not any(c.supported for c in second.citations)  # the invented reason is not shown as supported
