@@ -93,7 +93,8 @@ def check_support(claim: str, passage: Passage, similarity: SimilarityFn | None 
     """Whether `passage` supports `claim`: (supported, score, supporting span in passage.text)."""
     if not content_units(claim):
         return True, 1.0, (0, 0)  # nothing checkable (e.g. "Yes.")
-    whole = coverage(claim, passage.text)
+    # The title counts: a claim often names its document ("根据《…行动方案》，到2027年…").
+    whole = coverage(claim, f"{passage.title}\n{passage.section}\n{passage.text}")
     span, span_score = best_span(claim, passage.text)
     if whole >= SUPPORT_THRESHOLD:
         return _numbers_found(claim, passage), whole, span

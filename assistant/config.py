@@ -133,7 +133,7 @@ class LLMSettings(_Section):
         "to the LLM (shorter prompts: faster, and better for small models).",
     )
     context_tokens: int = Field(
-        200,
+        120,
         ge=40,
         description="Evidence budget for a generative LLM, in (estimated) tokens: the question's best sentences "
         "from the top passages. On a 2-core CPU the 1.5B model reads ~35-40 prompt tokens/s, so this sets the "

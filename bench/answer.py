@@ -29,10 +29,11 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     # label: settings overrides by section
     "default": {},
     "1.5b, 120 tokens": {"llm": {"local_model": "qwen2.5-coder-1.5b", "context_tokens": 120}},
+    "1.5b, 160 tokens": {"llm": {"local_model": "qwen2.5-coder-1.5b", "context_tokens": 160}},
     "1.5b, 200 tokens": {"llm": {"local_model": "qwen2.5-coder-1.5b", "context_tokens": 200}},
     "1.5b, 400 tokens": {"llm": {"local_model": "qwen2.5-coder-1.5b", "context_tokens": 400}},
     "0.5b, 200 tokens": {"llm": {"local_model": "qwen2.5-coder-0.5b", "context_tokens": 200}},
-    "0.5b, 400 tokens": {"llm": {"local_model": "qwen2.5-coder-0.5b", "context_tokens": 400}},
+    "0.5b, 120 tokens": {"llm": {"local_model": "qwen2.5-coder-0.5b", "context_tokens": 120}},
 }
 
 

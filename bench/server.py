@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.chroma_server import local_server  # noqa: E402
+from assistant.local_servers import local_chroma  # noqa: E402
 from assistant.runtime import configure_process  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def chroma_server(url: str | None, workdir: Path) -> Iterator[tuple[str, int]]:
         parsed = urlparse(url)
         yield parsed.hostname or "127.0.0.1", parsed.port or 8000
         return
-    with local_server(workdir / "chroma-server") as server:
+    with local_chroma(workdir / "chroma-server") as server:
         yield server.host, server.port
 
 

@@ -92,3 +92,14 @@ def test_bare_verdicts_are_not_checkable_claims() -> None:
 def test_numbers_match_chinese_numerals_in_the_passage() -> None:
     p = Passage(chunk_id="r#37", doc_id="r", text="第三十七条　受到开除处分的，用人单位依法解除劳动合同。", score=1.0)
     assert verify("受到开除处分的，用人单位依法解除劳动合同（第37条）[1]。", [p])[1][0].supported
+
+
+def test_a_claim_naming_its_document_is_supported_by_title_and_text() -> None:
+    p = Passage(
+        chunk_id="plan#1", doc_id="plan", text="到2027年，全省软件业务收入突破3.2万亿元。", score=1.0,
+        title="广东省建设国际领先的软件和信息技术创新中心行动方案（2025—2027年）",
+    )
+    claim = "根据广东省建设国际领先的软件和信息技术创新中心行动方案，到2027年全省软件业务收入的目标是3.2万亿元。"
+    text, citations = verify(claim, [p])
+    assert citations and citations[0].supported and text.endswith("[1]。")
+    assert "3.2万亿元" in citations[0].quote

@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 
 from assistant.catalog import Catalog
-from assistant.chroma_server import free_port, local_server
 from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.errors import StoreUnavailableError
 from assistant.index import collection_name, open_index
 from assistant.ingest import ingest
+from assistant.local_servers import free_port, local_chroma
 
 from .conftest import make_settings
 from .test_store_contract import NOTICE
@@ -164,7 +164,7 @@ def test_error_is_one_line_at_default_width(tmp_path: Path) -> None:
 @pytest.mark.server
 def test_server_goes_away(tmp_path: Path, small_corpus: Path) -> None:
     """A server that dies under a running Engine and ingest: StoreUnavailableError, not a chromadb traceback."""
-    with local_server(tmp_path / "server") as server:
+    with local_chroma(tmp_path / "server") as server:
         port, proc = server.port, server.process
         settings = make_settings(tmp_path / "idx", store={"mode": "server", "port": port}, llm={"backend": "extractive"})
         assert ingest([small_corpus], settings).ok

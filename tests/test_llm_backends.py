@@ -14,7 +14,6 @@ import importlib.util
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ from assistant.llm import GenerationRequest, LLMBackend, make_backend, models
 from assistant.llm.local import LocalLlamaBackend
 from assistant.llm.models import BUNDLED_MODELS, ensure_model, marker_path
 from assistant.llm.openai_compat import OpenAICompatBackend
+from assistant.local_servers import free_port, started
 
 SMALL = "qwen2.5-coder-0.5b"
 LARGE = "qwen2.5-coder-1.5b"
@@ -68,12 +68,6 @@ def rag_request(max_tokens: int) -> GenerationRequest:
         max_tokens=max_tokens,
         temperature=0.0,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -113,36 +107,21 @@ def llama_server(small_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         "--n_ctx", "2048",
         "--n_threads", str(os.cpu_count() or 1),
     ]  # fmt: skip
-    with log_path.open("wb") as log:
-        # Same OpenMP wait policy as the in-process backend, so a busy machine slows both alike.
-        env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    # Same OpenMP wait policy as the in-process backend, so a busy machine slows both alike.
+    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
     base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"llama_cpp.server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}"
-                )
-            try:
-                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"llama_cpp.server did not answer within 120 s:\n{log_path.read_text(errors='replace')[-3000:]}"
-                )
-            time.sleep(0.5)
-        yield base_url
-    finally:
-        proc.terminate()
+
+    def ready() -> bool:
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+            return httpx.get(f"{base_url}/models", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        with started(command, ready=ready, log=log_path, what="llama_cpp.server", timeout_s=120, env=env):
+            yield base_url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -19,12 +19,12 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant.chroma_server import heartbeat_ok, local_server
 from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.errors import IndexMissingError
 from assistant.index import collection_name, open_index, wipe_index
 from assistant.ingest import ingest
+from assistant.local_servers import heartbeat_ok, local_chroma
 from assistant.store import drop_collection, make_client
 from assistant.types import Filters
 
@@ -59,7 +59,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         yield host, port
         return
     try:
-        with local_server(tmp_path_factory.mktemp("chroma_server"), timeout_s=SERVER_START_TIMEOUT_S) as server:
+        with local_chroma(tmp_path_factory.mktemp("chroma_server"), timeout_s=SERVER_START_TIMEOUT_S) as server:
             yield server.host, server.port
     except RuntimeError as exc:
         pytest.fail(str(exc))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +18,7 @@ from typer.testing import CliRunner
 from assistant.config import Settings, load_settings
 from assistant.engine import Engine
 from assistant.ingest import ingest
+from assistant.local_servers import free_port
 from assistant.types import Answer
 from assistant.web import views
 from assistant.web.command import is_loopback, parse_auth, serve_command
@@ -356,17 +356,11 @@ def test_settings_panel_and_language(web) -> None:
     assert len(EXAMPLES) == 4
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_gradio_serves_no_arbitrary_files_and_calls_no_one(web, no_network) -> None:
     from assistant.web.app import launch
 
     handlers, settings, _ = web
-    port = _free_port()
+    port = free_port()
     demo = launch(handlers.engine, host="127.0.0.1", port=port, quiet=True, block=False)
     try:
         catalog = next(Path(settings.store.path).glob("*.catalog.sqlite3"))

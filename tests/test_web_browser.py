@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from assistant.local_servers import free_port, started
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
@@ -47,12 +46,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback)
@@ -65,37 +58,25 @@ def _get(url: str) -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of `assistant serve --llm extractive` on a free port over an empty tmp index."""
     tmp = tmp_path_factory.mktemp("serve")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ASSISTANT_UI__UPLOAD_DIR": str(tmp / "uploads"), "ASSISTANT_CORPUS": str(ROOT / "corpus")}
     env.pop("ASSISTANT_AUTH", None)
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--index", str(tmp / "index"), "--llm", "extractive",
-         "--port", str(port)],
-        cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    command = [sys.executable, "-m", "assistant", "serve", "--index", str(tmp / "index"), "--llm", "extractive",
+               "--port", str(port)]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{(tmp / 'server.log').read_text()[-3000:]}")
-            try:
-                if _get(url + "/") == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer within {STARTUP_TIMEOUT_S}s:\n{(tmp / 'server.log').read_text()[-3000:]}")
-            time.sleep(1)
-        yield url
-    finally:
-        proc.terminate()
+
+    def ready() -> bool:
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            return _get(url + "/") == 200
+        except OSError:
+            return False
+
+    try:
+        with started(command, ready=ready, log=tmp / "server.log", what="assistant serve",
+                     timeout_s=STARTUP_TIMEOUT_S, env=env, cwd=tmp):  # fmt: skip
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 def test_file_route_refuses_arbitrary_paths(server: str) -> None:
