@@ -116,7 +116,8 @@ def main() -> None:
     print(f"| {'pipeline':26} | hit@1 | hit@5 |  MRR  | p50 ms | p95 ms |")
     print(f"|{'-' * 28}|-------|-------|-------|--------|--------|")
     for name, h1, h5, mrr, p50, p95 in rows:
-        print(f"| {name:26} | {h1:.3f} | {h5:.3f} | {mrr:.3f} | {p50:6.1f} | {p95:6.1f} |")
+        h1s, h5s, mrrs = ("  n/a" if x != x else f"{x:.3f}" for x in (h1, h5, mrr))  # NaN: not measured
+        print(f"| {name:26} | {h1s} | {h5s} | {mrrs} | {p50:6.1f} | {p95:6.1f} |")
     calibrate(idx, settings, questions)
     if args.synthetic:
         synthetic_latency(args.synthetic, settings, reranker)
