@@ -83,7 +83,8 @@ class Engine:
         """Load the local model and let it read the answer prompt's fixed opening (the system prompt).
 
         llama.cpp keeps what it has read and reuses the longest shared prefix, so the first
-        question then pays only for its own evidence and words (~4 s less with the 1.5B on 2 cores).
+        question then pays only for its own evidence and words (the ~265-token system message takes
+        ~7 s to read with the 1.5B on 2 cores).
         Front ends call this in the background at start; other backends need nothing. Failures are
         left for the first question to report. Returns the seconds spent.
         """
@@ -167,17 +168,25 @@ class Engine:
         return keep[: self.settings.llm.max_passages] or [1]
 
     def build_request(
-        self, question: str, passages: list[Passage], language: str, *, compress: bool = True
+        self,
+        question: str,
+        passages: list[Passage],
+        language: str,
+        *,
+        compress: bool = True,
+        idf: dict[str, float] | None = None,
     ) -> GenerationRequest:
         """The LLM request: the chosen passages' best sentences as numbered, quoted evidence.
 
         Evidence keeps each passage's number in `passages`, so [n] in the answer maps back to it.
         `compress` (for generative backends) keeps only the sentences that fit `llm.context_tokens`;
         without it each chosen passage is given whole (the extractive backend picks its own sentences).
+        `idf` is the question's word weights when retrieval has them already (`RetrievalResult.idf`).
         """
         numbers = self.evidence_passages(question, passages) if passages else []
         if compress:
-            idf = self.index.keywords.idf(sorted(content_units(question)))
+            if idf is None:
+                idf = self.index.keywords.idf(sorted(content_units(question)))
             chosen = select_evidence(
                 question, passages, numbers, self.settings.llm.context_tokens, idf=idf, similarity=self.similarity
             )
@@ -229,7 +238,9 @@ class Engine:
         else:
             llm = self.backend(kind)
             answer.backend = llm.name
-            request = self.build_request(standalone, passages, language, compress=kind != "extractive")
+            request = self.build_request(
+                standalone, passages, language, compress=kind != "extractive", idf=result.idf
+            )
             raw: list[str] = []
             try:
                 for piece in llm.generate(request):

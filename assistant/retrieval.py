@@ -29,6 +29,7 @@ class RetrievalResult:
     timings: dict[str, float] = field(default_factory=dict)
     named_titles: list[str] = field(default_factory=list)  # policy titles the question names (《…》)
     named_title_found: bool | None = None  # None when the question names no title
+    idf: dict[str, float] = field(default_factory=dict)  # weights of the question's content units
 
 
 class Retriever:
@@ -204,6 +205,7 @@ class Retriever:
             timings=timings,
             named_titles=quoted,
             named_title_found=(bool(matches) if quoted else None),
+            idf=weights,
         )
 
     def _expand(self, passages: list[Passage]) -> None:

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from assistant.catalog import Catalog
-from assistant.config import Settings
 from assistant.engine import Engine
 from assistant.errors import StoreUnavailableError
 from assistant.index import collection_name, open_index
@@ -30,7 +29,7 @@ from assistant.ingest import ingest
 from assistant.local_servers import free_port, local_chroma
 
 from .conftest import make_settings
-from .test_store_contract import NOTICE
+from .test_store_contract import NOTICE, index_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 REBUILD_HINT = "assistant ingest --rebuild"
@@ -55,16 +54,6 @@ def assert_clean_error(out: subprocess.CompletedProcess[str], *needles: str) -> 
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
     return lines[0]
-
-
-def index_ids(settings: Settings) -> dict[str, list[str]]:
-    idx = open_index(settings)
-    try:
-        catalog = sorted(c.chunk.chunk_id for d in idx.catalog.documents() for c in idx.catalog.doc_chunks(d.doc_id))
-        idx.keywords.search("软件", 1)  # loads (or rebuilds) the saved BM25 index
-        return {"catalog": catalog, "vectors": sorted(idx.store.all_ids()), "bm25": sorted(idx.keywords._ids)}
-    finally:
-        idx.close()
 
 
 @pytest.fixture(scope="module")
