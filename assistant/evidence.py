@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .textutil import content_units, language_of, split_sentences, units
+from .textutil import content_units, language_of, split_sentences, units, weighted_coverage
 from .types import Passage
 
 SimilarityFn = Callable[[str, list[str]], list[float]]
@@ -70,10 +70,7 @@ def _scores(
         return [max(0.0, s) for s in similarity(question, sentences)]
     # A policy named in 《》 picks the document (retrieval matched it), not the sentence within it.
     wanted = content_units(_NAMED.sub(" ", question)) or content_units(question)
-    total = sum(idf.get(u, 1.0) for u in wanted)
-    if not total:
-        return [0.0] * len(sentences)
-    return [sum(idf.get(u, 1.0) for u in wanted & set(units(s))) / total for s in sentences]
+    return [weighted_coverage(wanted, set(units(s)), idf) for s in sentences]
 
 
 def select(

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from .config import RetrievalSettings
 from .index import Index
 from .store import date_to_int
-from .textutil import cn_number, content_units, language_of, normalize, units
+from .textutil import cn_number, content_units, language_of, normalize, units, weighted_coverage
 from .types import Filters, Passage
 
 _TITLE_QUOTE = re.compile(r"《([^》]{2,80})》")
 _ARTICLE = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)条")
 _ARTICLE_EN = re.compile(r"(?<![a-z])article\s+(\d+)\b", re.I)
+
+
 def article_numbers(text: str) -> set[int]:
     found = {cn_number(m) for m in _ARTICLE.findall(text)} | {int(m) for m in _ARTICLE_EN.findall(text)}
     return {n for n in found if n}
@@ -241,7 +243,4 @@ def evidence_score(question: str, passage: Passage, idf: dict[str, float] | None
     wanted = content_units(question)
     if not wanted:
         return 0.0
-    have = set(units(f"{passage.title}\n{passage.section}\n{passage.text}"))
-    weight = idf or {}
-    total = sum(weight.get(u, 1.0) for u in wanted)
-    return sum(weight.get(u, 1.0) for u in wanted if u in have) / total
+    return weighted_coverage(wanted, set(units(f"{passage.title}\n{passage.section}\n{passage.text}")), idf or {})

@@ -60,6 +60,12 @@ def coverage(claim: str, source: str) -> float:
     return len(c & set(units(source))) / len(c)
 
 
+def weighted_coverage(wanted: set[str], have: set[str], idf: dict[str, float]) -> float:
+    """Share of the `wanted` units found in `have`, each weighted by its IDF (1.0 when unknown), 0..1."""
+    total = sum(idf.get(u, 1.0) for u in wanted)
+    return sum(idf.get(u, 1.0) for u in wanted & have) / total if total else 0.0
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences of `text`, trimmed of whitespace."""
     spans: list[tuple[int, int]] = []
