@@ -9,8 +9,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+# Character-class bodies (use inside [...]), the one definition for every module.
+# HAN: Chinese characters (CJK unified ideographs, extension A, compatibility ideographs).
+HAN = "\u3400-\u9fff\uf900-\ufaff"
+# CJK_SCRIPT: HAN plus radicals, kana, 々 and 〇, for telling CJK text from Latin text.
+CJK_SCRIPT = "\u2e80-\u2fdf\u3005\u3007\u3040-\u30ff" + HAN
+# CJK_PUNCT: CJK symbols and punctuation, full-width forms.
+CJK_PUNCT = "\u3000-\u303f\uff00-\uffef"
+# CN_NUMERALS: the characters of Chinese numerals (第十二条, 二〇二四年, 两千).
+CN_NUMERALS = "零〇一二三四五六七八九十百千两"
+
+HAN_RE = re.compile(f"[{HAN}]")
+_CJK = HAN_RE
+_CJK_RUN = re.compile(f"[{HAN}]+")
 _WORD = re.compile(r"[a-z0-9]+(?:[.\-'][a-z0-9]+)*")
 EN_STOP = frozenset(
     "a an the of to and or in on for is are be been by with as at from that this these those what which who whom how "
@@ -86,22 +97,53 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
 def cn_number(text: str) -> int | None:
-    """'十二' -> 12, '一百零五' -> 105, '12' -> 12."""
+    """'十二' -> 12, '一百零五' -> 105, '二〇二四' -> 2024 (digit by digit), '12' -> 12; None if not a numeral."""
     if text.isdigit():
         return int(text)
+    if len(text) > 1 and all(ch in _CN_DIGITS for ch in text):  # a year written digit by digit
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
     total, current = 0, 0
     for ch in text:
         if ch in _CN_DIGITS:
             current = _CN_DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
+        elif ch in _CN_UNITS:
+            total += (current or 1) * _CN_UNITS[ch]
             current = 0
         else:
             return None
     return total + current
+
+
+# ----- chunk ids and section paths -----
+
+SECTION_SEP = " > "
+
+
+def make_chunk_id(doc_id: str, ordinal: int) -> str:
+    """The id of a document's `ordinal`-th chunk: "doc_id#ordinal"."""
+    return f"{doc_id}#{ordinal}"
+
+
+def parse_chunk_id(chunk_id: str) -> tuple[str, int]:
+    """(doc_id, ordinal) of a chunk id made by `make_chunk_id` (a doc_id may itself contain '#')."""
+    doc_id, _, ordinal = chunk_id.rpartition("#")
+    return doc_id, int(ordinal) if ordinal.isdigit() else -1
+
+
+def chunk_doc_id(chunk_id: str) -> str:
+    """The doc_id part of a chunk id."""
+    return parse_chunk_id(chunk_id)[0]
+
+
+def join_section(parts: list[str] | tuple[str, ...]) -> str:
+    """A section path from its labels, outermost first: '第三章 促进措施 > 第十二条'."""
+    return SECTION_SEP.join(parts)
+
+
+def section_parts(section: str) -> list[str]:
+    """The labels of a section path, outermost first, stripped ('' gives [])."""
+    return [p.strip() for p in section.split(SECTION_SEP.strip())] if section.strip() else []

@@ -11,13 +11,13 @@ import pytest
 
 from assistant.documents import (
     SUPPORTED,
-    _clean_pdf_text,
     clean_title,
     detect_meta,
     discover,
     doc_id_for,
     load_document,
 )
+from assistant.documents.pdf import clean_pdf_text
 from assistant.errors import DocumentError
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -244,7 +244,7 @@ def test_pdf_with_chinese_text(tmp_path: Path) -> None:
 
 def test_pdf_cjk_artefacts_cleaned() -> None:
     raw = "第一章 总则\n数 据 安 全 ， 很 重 要 。 Open data policy\n第 十二 条\n⼀⼆"
-    assert _clean_pdf_text(raw) == "第一章 总则\n数据安全，很重要。 Open data policy\n第十二条\n一二"
+    assert clean_pdf_text(raw) == "第一章 总则\n数据安全，很重要。 Open data policy\n第十二条\n一二"
 
 
 def test_pdf_page_numbers_dropped_and_wrapped_lines_joined() -> None:
@@ -253,11 +253,11 @@ def test_pdf_page_numbers_dropped_and_wrapped_lines_joined() -> None:
         "（一）发展思路\n短行\n第 2 页"
     )
     assert (
-        _clean_pdf_text(raw)
+        clean_pdf_text(raw)
         == "坚持创新驱动、应用牵引、开源赋能、安全可控，以基础软件和工业软件攻关为突破口，推动发展。\n（一）发展思路\n短行"
     )
     english = "This regulation applies to all data processing activities in the\nprovince by any person or body.\nShort line\nPage 3 of 9"
-    assert _clean_pdf_text(english) == (
+    assert clean_pdf_text(english) == (
         "This regulation applies to all data processing activities in the province by any person or body.\nShort line"
     )
 
@@ -460,3 +460,12 @@ def test_doc_id_for() -> None:
     assert doc_id_for(Path("docs/law-gd-0354240315.txt"), Path("docs")) == "law-gd-0354240315"
     assert doc_id_for(Path("corpus/en/plan.md"), Path("corpus")) == "en/plan"
     assert doc_id_for(Path("corpus/v1.2/plan.final.md"), Path("corpus")) == "v1.2/plan.final"
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["1984年1月7日 国务院", "国务院 1984年1月7日", "国务院\n1984年1月7日", "1984年1月7日（国务院）"],
+)
+def test_issuer_is_never_a_date_line(signature: str) -> None:
+    meta = detect_meta(f"关于加强数据管理的通知\n\n各部门要加强管理。\n\n{signature}\n")
+    assert meta["issuer"] == "国务院" and meta["date"] == "1984-01-07"

@@ -1,0 +1,125 @@
+"""PDF: the text layer page by page, with pypdf's artefacts undone and page spans kept."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from ..errors import DocumentError
+from ..textutil import CJK_PUNCT, CJK_SCRIPT, CN_NUMERALS
+from ..types import PageSpan
+from .parsed import Parsed, normalise
+
+_CJK_RE = re.compile(f"[{CJK_SCRIPT}]")
+_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{CJK_SCRIPT}{CJK_PUNCT}])[ \t]+(?=[{CJK_SCRIPT}{CJK_PUNCT}])")
+# A structural label such as 第三章 whose following space is meaningful and must survive CJK space clean-up.
+_LABEL_BEFORE_SPACE = re.compile(f"[ \u3000]*第[{CN_NUMERALS}\\d]+[编章节条](?:之[{CN_NUMERALS}]+)?")
+_COMPAT_IDEOGRAPHS = re.compile("[\u2e80-\u2fdf\uf900-\ufaff]")
+_PAGE_NUMBER_LINE = re.compile(
+    r"[\s\-—–－_·]*(?:第\s*\d{1,4}\s*页(?:\s*共\s*\d+\s*页)?|(?:Page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?)[\s\-—–－_·]*",
+    re.I,
+)
+_ENDS_SENTENCE = re.compile(r"[。！？!?.…][”’」』\"')）]*$")  # not ；： — they end wrapped lines too
+_STARTS_STRUCTURE = re.compile(
+    f"(?:第[{CN_NUMERALS}\\d]+[编章节条]|[{CN_NUMERALS}]+、|[（(][{CN_NUMERALS}\\d]+[）)]|\\d+[.．、](?!\\d)|[①-⑳])"
+)
+
+
+def _unwrap(page: str) -> str:
+    """Join the visual line breaks of a PDF page back into paragraphs.
+
+    A line is continued by the next one when it runs (nearly) the full width of the page, does not end a
+    sentence, and the next line is neither indented nor a numbered item or heading."""
+    lines = page.split("\n")
+    widths = sorted(len(ln.strip()) for ln in lines if ln.strip())
+    if len(widths) < 3:
+        return page
+    full = widths[int(len(widths) * 0.9)]
+    out = [lines[0]]
+    for line in lines[1:]:
+        prev, cur = out[-1].rstrip(), line.strip()
+        if (
+            prev
+            and cur
+            and len(prev.strip()) >= 0.85 * full
+            and not _ENDS_SENTENCE.search(prev)
+            and not line[:1].isspace()
+            and not _STARTS_STRUCTURE.match(cur)
+        ):
+            cjk = _CJK_RE.match(prev[-1]) or _CJK_RE.match(cur[0]) or prev.endswith("-")
+            out[-1] = prev + ("" if cjk else " ") + cur
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def clean_pdf_text(text: str) -> str:
+    """Undo pypdf's artefacts: Kangxi-radical look-alikes, spaces between Chinese characters,
+    page-number lines at the top or bottom of the page, and line wrapping inside paragraphs."""
+    text = _COMPAT_IDEOGRAPHS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+    def drop(m: re.Match[str]) -> str:
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        return m.group() if _LABEL_BEFORE_SPACE.fullmatch(text, line_start, m.start()) else ""
+
+    lines = normalise(_SPACE_BETWEEN_CJK.sub(drop, text)).split("\n")
+    if lines and _PAGE_NUMBER_LINE.fullmatch(lines[-1]):
+        lines.pop()
+    if lines and _PAGE_NUMBER_LINE.fullmatch(lines[0]):
+        lines.pop(0)
+    return normalise(_unwrap("\n".join(lines)))
+
+
+def _meaningful_pdf_title(title: str, path: Path) -> bool:
+    low = title.lower()
+    if len(title) < 3 or low in {"untitled", "title", "document", "无标题", "标题", path.stem.lower()}:
+        return False
+    if re.match(r"(microsoft (word|powerpoint|excel)|untitled|无标题|wps)", low):
+        return False
+    return not re.search(r"\.(docx?|wps|pdf|xlsx?|pptx?|rtf|tmp|indd)$", low)
+
+
+
+def parse_pdf(path: Path, where: str) -> Parsed:
+    """A PDF file with a text layer."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted:
+            try:
+                opened = bool(reader.decrypt(""))  # owner-password-only PDFs open with an empty user password
+            except Exception:  # pypdf needs `cryptography` for AES; unreadable either way
+                opened = False
+            if not opened:
+                raise DocumentError(where, "encrypted PDF (password protected)")
+        pages = list(reader.pages)
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf raises PdfReadError, ValueError, KeyError ... on damaged files
+        raise DocumentError(where, f"not a valid PDF: {type(exc).__name__}: {exc}") from exc
+    spans: list[PageSpan] = []
+    parts: list[str] = []
+    pos = 0
+    for number, page in enumerate(pages, start=1):
+        try:
+            text = clean_pdf_text(page.extract_text() or "")
+        except Exception as exc:  # a damaged content stream
+            raise DocumentError(where, f"not a valid PDF: page {number} cannot be read ({exc})") from exc
+        if text:
+            pos += 2 if parts else 0
+            spans.append(PageSpan(number, pos, pos + len(text)))
+            parts.append(text)
+            pos += len(text)
+        else:
+            spans.append(PageSpan(number, pos, pos))
+    if not parts:
+        raise DocumentError(where, "no text layer — scanned PDF, needs OCR" if pages else "no text found (no pages)")
+    hint = ""
+    try:
+        raw_title = reader.metadata.title if reader.metadata else None
+        hint = " ".join(str(raw_title or "").split())
+    except Exception:  # broken metadata only costs us the title hint
+        hint = ""
+    return Parsed("\n\n".join(parts), pages=spans, title_hint=hint if _meaningful_pdf_title(hint, path) else "")
