@@ -107,4 +107,3 @@ def doc_id_for(path: Path, root: Path) -> str:
         except ValueError:
             rel = Path(path.name)
     return (rel.with_suffix("") if rel.suffix else rel).as_posix()
-

@@ -19,7 +19,6 @@ def _docx_heading_level(style_name: str) -> int:
     return int(m.group(1)) if m else 0
 
 
-
 def parse_docx(path: Path, where: str) -> Parsed:
     """A Word (.docx) file."""
     if not zipfile.is_zipfile(path):

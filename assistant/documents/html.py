@@ -64,8 +64,6 @@ def _html_fallback_markdown(tree: Any) -> str:
     return str((body if body is not None else tree).text_content())
 
 
-
-
 def parse_html(path: Path, where: str) -> Parsed:
     """An HTML file."""
     import trafilatura
@@ -77,6 +75,6 @@ def parse_html(path: Path, where: str) -> Parsed:
     )
     parsed = markdown(extracted or "")
     if not parsed.text.strip():
-        parsed = markdown(_html_fallbackmarkdown(_html_tree(html)))
+        parsed = markdown(_html_fallback_markdown(_html_tree(html)))
     parsed.title_hint = _html_title(tree)
     return parsed

@@ -45,7 +45,9 @@ _ISSUER_LABEL = re.compile(
     r"(?:发文机关|发布机关|发文单位|制发机关|Issued by|Issuing (?:body|authority))\s*[:：]\s*(.+)", re.I
 )
 _ISSUER_END = re.compile(r"(?:人民政府|办公厅|办公室|委员会|厅|局|部|院|委|署|银行)$")
-_STRUCTURAL_LINE = re.compile(f"^(?:第[{CN_NUMERALS}\\d]+[编章节条]|[{CN_NUMERALS}]+、|[（(][{CN_NUMERALS}]+[）)]|\\d+[.、．])")
+_STRUCTURAL_LINE = re.compile(
+    f"^(?:第[{CN_NUMERALS}\\d]+[编章节条]|[{CN_NUMERALS}]+、|[（(][{CN_NUMERALS}]+[）)]|\\d+[.、．])"
+)
 _DATE_LABEL = re.compile(r"(?:成文日期|发布日期|印发日期|发文日期|Date(?: of issue)?)\s*[:：]\s*(.+)", re.I)
 _MONTHS = {
     m: i
@@ -65,6 +67,7 @@ _DATE_PATTERNS = (
 )
 _HEAD_LINES = 12
 _TAIL_LINES = 6
+
 
 def _find_date(text: str) -> tuple[int, str] | None:
     """The earliest valid date in `text` as (position, YYYY-MM-DD)."""

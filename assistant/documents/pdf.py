@@ -80,7 +80,6 @@ def _meaningful_pdf_title(title: str, path: Path) -> bool:
     return not re.search(r"\.(docx?|wps|pdf|xlsx?|pptx?|rtf|tmp|indd)$", low)
 
 
-
 def parse_pdf(path: Path, where: str) -> Parsed:
     """A PDF file with a text layer."""
     from pypdf import PdfReader

@@ -30,7 +30,6 @@ def markdown(text: str) -> Parsed:
     return Parsed(text, headings=headings)
 
 
-
 def parse_md(path: Path, where: str) -> Parsed:
     """A Markdown file."""
     return markdown(decode_text(path.read_bytes(), where))
