@@ -77,26 +77,73 @@ def weighted_coverage(wanted: set[str], have: set[str], idf: dict[str, float]) -
     return sum(idf.get(u, 1.0) for u in wanted & have) / total if total else 0.0
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of the sentences of `text`, trimmed of whitespace."""
+CLOSERS = "”’」』）)】》\"'"  # closing quotes and brackets that belong to the sentence before them
+_SENT_END = re.compile(
+    f"[。！？；]+[{CLOSERS}]*|…+[{CLOSERS}]*|[!?]+[{CLOSERS}]*(?=\\s|$|[^\\x00-\\x7f])"
+    f"|\\.[{CLOSERS}]*(?=\\s+[\"'“(（]?[A-Z0-9{HAN}])"
+)
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:No|Nos|Art|Arts|Sec|Para|para|Fig|fig|Vol|vol|pp|Mr|Mrs|Ms|Dr|Prof|St|Inc|Ltd|Co|Corp|Jr|Sr|vs|cf|al"
+    r"|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Za-z])$"
+)
+_SEMICOLON = re.compile(r";(?=\s)")
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """(start, end) moved inwards past whitespace at both ends."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Trimmed (start, end) spans of the sentences in text[start:end] (Chinese and English rules)."""
+    end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    for m in re.finditer(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)]*|\n|$)", text):
-        s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+    pos = start
+    for m in _SENT_END.finditer(text, start, end):
+        if m.group().startswith(".") and _ABBREVIATION.search(text, max(start, m.start() - 8), m.start()):
+            continue  # "No. 5", "e.g. The", "J. Smith"
+        s, e = trim_span(text, pos, m.end())
         if e > s:
-            # English: also split at ". " followed by a capital letter.
-            piece_start = s
-            for em in re.finditer(r"(?<=[a-z0-9)\]】][.])\s+(?=[A-Z])", text[s:e]):
-                spans.append((piece_start, s + em.start()))
-                piece_start = s + em.end()
-            spans.append((piece_start, e))
+            spans.append((s, e))
+        pos = m.end()
+    s, e = trim_span(text, pos, end)
+    if e > s:
+        spans.append((s, e))
     return spans
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of `text`, trimmed: `sentence_spans` of each line, also cut
+    after an English semicolon (answers and passages, where a clause list reads as sentences)."""
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        for s, e in sentence_spans(text, line.start(), line.end()):
+            for m in _SEMICOLON.finditer(text, s, e):
+                spans.append((s, m.end()))
+                s = trim_span(text, m.end(), e)[0]
+            if e > s:
+                spans.append((s, e))
+    return spans
+
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
