@@ -20,17 +20,15 @@ import numpy as np
 
 from .catalog import Catalog
 from .failpoints import failpoint
+from .textutil import EN_STOP, HAN, ZH_STOP_WORDS
 
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w", re.UNICODE)
-_CJK = re.compile(r"[\u3400-\u9fff]")
 # Function words that carry no retrieval signal in policy text.
-_STOP = frozenset(
-    "的 了 和 与 及 或 等 在 是 为 对 将 由 按 其 之 于 以 中 并 应当 应 可 可以 有关 关于 进行 根据 什么 哪些 多少 如何 是否 "
-    "哪个 怎么 规定 这 那 the a an of to and or in on for is are be by with as at from that this what which how "
-    "does do did was were it its".split()
-)
+_STOP = ZH_STOP_WORDS | EN_STOP
+_HAN_RUN = re.compile(f"[{HAN}]{{2,}}")
+_HAN_BIGRAM = re.compile(f"[{HAN}]{{2}}")
 
 _jieba_lock = threading.Lock()
 _jieba_ready = False
@@ -57,7 +55,7 @@ def tokenize(text: str) -> list[str]:
     text = text.lower()
     tokens = [w for w in _jieba().lcut_for_search(text) if _WORD.search(w) and w not in _STOP]
     bigrams: list[str] = []
-    for run in re.findall(r"[\u3400-\u9fff]{2,}", text):
+    for run in _HAN_RUN.findall(text):
         bigrams.extend(run[i : i + 2] for i in range(len(run) - 1))
     return tokens + ["#" + b for b in bigrams]
 
@@ -147,7 +145,7 @@ class KeywordIndex:
         vocab = bm25.vocab_dict
         out = {}
         for u in units:
-            key = "#" + u if re.fullmatch(r"[\u3400-\u9fff]{2}", u) else u
+            key = "#" + u if _HAN_BIGRAM.fullmatch(u) else u
             t = vocab.get(key)
             df = int(indptr[t + 1] - indptr[t]) if t is not None else 0
             out[u] = math.log(1 + (n - df + 0.5) / (df + 0.5))

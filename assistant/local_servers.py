@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def http_ok(url: str, timeout_s: float = 5) -> bool:
+    """Whether a GET of `url` (http://host:port/path) answers 200."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=timeout_s)
+        conn.request("GET", parts.path or "/")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout_s: float = 20) -> None:

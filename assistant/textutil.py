@@ -28,8 +28,14 @@ EN_STOP = frozenset(
     "when where why does do did was were it its into than then there their they them any all can may shall will should "
     "would about under over such not no yes if".split()
 )
-ZH_STOP_BIGRAMS = frozenset(
-    "根据 关于 规定 什么 哪些 多少 如何 是否 可以 应当 进行 有关 以及 其中 我们 你们 这个 那个 哪个 怎么 通知 印发".split()
+# Chinese function and question words that carry no retrieval signal (BM25 drops them as jieba words).
+ZH_STOP_WORDS = frozenset(
+    "的 了 和 与 及 或 等 在 是 为 对 将 由 按 其 之 于 以 中 并 应当 应 可 可以 有关 关于 进行 根据 什么 哪些 多少 如何 是否 "
+    "哪个 怎么 规定 这 那".split()
+)
+# The same as character bigrams (for `content_units`), plus generic words of policy notices.
+ZH_STOP_BIGRAMS = frozenset(w for w in ZH_STOP_WORDS if len(w) == 2) | frozenset(
+    "以及 其中 我们 你们 这个 那个 通知 印发".split()
 )
 
 

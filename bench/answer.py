@@ -23,6 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.evaluation.metrics import percentile  # noqa: E402
 from assistant.runtime import configure_process  # noqa: E402
 
 CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
@@ -38,11 +39,6 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
 
 
 WARM_UP = "本办法由哪个部门负责解释？"
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
 def prompt_tokens(engine: Any, question: str) -> int | None:
@@ -85,7 +81,7 @@ def run_config(label: str, overrides: dict[str, Any], base: dict[str, Any], item
         "tokens_p50": statistics.median(tokens) if tokens else float("nan"),
         "llm_questions": len(asked),
         "ttft_p50": statistics.median(ttft) if ttft else float("nan"),
-        "ttft_p95": pct(ttft, 0.95),
+        "ttft_p95": percentile(ttft, 95) if ttft else float("nan"),
         "total_p50": statistics.median(total) if total else float("nan"),
         **{k: summary.get(k) for k in (
             "questions", "answer_containment", "choice_accuracy", "citation_precision", "citation_recall",

@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.evaluation.metrics import percentile  # noqa: E402
 from assistant.runtime import configure_process  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
@@ -31,11 +32,6 @@ def load_questions(dataset: str) -> tuple[Path, list[dict]]:
         print(f"{d} is absent: falling back to the sample corpus.")
         return load_questions("sample")
     return d / "docs", [json.loads(x) for x in (d / "qa_dev.jsonl").open(encoding="utf-8")]
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
 def score(ranked_docs: list[list[str]], questions: list[dict], k: int = 5) -> tuple[float, float, float]:
@@ -109,7 +105,7 @@ def main() -> None:
         h1, h5, mrr = score(ranked, answerable)
         if "rerank" in name and args.rerank == "proxy":
             name, h1, h5, mrr = "full + rerank (proxy)", float("nan"), float("nan"), float("nan")
-        rows.append((name, h1, h5, mrr, statistics.median(lat) * 1000, pct(lat, 0.95) * 1000))
+        rows.append((name, h1, h5, mrr, statistics.median(lat) * 1000, (percentile(lat, 95) or 0.0) * 1000))
     if not args.no_peer:
         rows.append(peer_row(idx, answerable))
     print(f"\nRetrieval quality on {args.dataset}: {len(answerable)} answerable questions, top 5, gold = doc_id")
@@ -157,7 +153,7 @@ def peer_row(idx, questions: list[dict]) -> tuple:
         lat.append(time.perf_counter() - s)
         ranked.append([n.node.metadata.get("doc_id", "") for n in nodes])
     h1, h5, mrr = score(ranked, questions)
-    return ("llama-index dense (peer)", h1, h5, mrr, statistics.median(lat) * 1000, pct(lat, 0.95) * 1000)
+    return ("llama-index dense (peer)", h1, h5, mrr, statistics.median(lat) * 1000, (percentile(lat, 95) or 0.0) * 1000)
 
 
 def calibrate(idx, settings, questions: list[dict]) -> None:
@@ -237,7 +233,7 @@ def synthetic_latency(n: int, settings, reranker=None) -> None:
             t = time.perf_counter()
             r.retrieve(q)
             lat.append(time.perf_counter() - t)
-        print(f"| {name:14} | {statistics.median(lat) * 1000:6.1f} | {pct(lat, 0.95) * 1000:6.1f} |")
+        print(f"| {name:14} | {statistics.median(lat) * 1000:6.1f} | {(percentile(lat, 95) or 0.0) * 1000:6.1f} |")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.evaluation.metrics import percentile  # noqa: E402
 from assistant.local_servers import local_chroma  # noqa: E402
 from assistant.runtime import configure_process  # noqa: E402
 
@@ -69,11 +70,6 @@ def chroma_server(url: str | None, workdir: Path) -> Iterator[tuple[str, int]]:
         return
     with local_chroma(workdir / "chroma-server") as server:
         yield server.host, server.port
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def timed_store_writes(index) -> list[float]:
@@ -172,7 +168,7 @@ def main() -> None:
     for r in rows:
         cells = (
             r["mode"], f"{r['chunks'] / r['seconds']:.1f}", f"{r['store_seconds']:.2f}",
-            f"{statistics.median(r['total']) * 1000:.1f}", f"{pct(r['total'], 0.95) * 1000:.1f}",
+            f"{statistics.median(r['total']) * 1000:.1f}", f"{(percentile(r['total'], 95) or 0.0) * 1000:.1f}",
             f"{statistics.median(r['store']) * 1000:.1f}",
         )
         print(" | ".join(f"{c:>19}" for c in cells))

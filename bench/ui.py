@@ -16,19 +16,20 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+
+from assistant.evaluation.metrics import percentile
+from assistant.local_servers import free_port, http_ok, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL_S = 0.02  # how often a user looks at its job's outputs: the timing resolution
@@ -37,29 +38,9 @@ PHASE = re.compile(r'data-phase="(\w+)" data-turn="(\d+)"')
 
 
 def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, proc: subprocess.Popen | None, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback)
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise SystemExit(f"server at {url} not ready after {timeout:.0f}s")
+    """The `q` (0..1) percentile for the table; nan when no request succeeded."""
+    p = percentile(values, q * 100)
+    return float("nan") if p is None else p
 
 
 def server_pid(port: int) -> int | None:
@@ -190,7 +171,9 @@ def main() -> None:
         )
         pid = proc.pid
     try:
-        wait_ready(url + "/", proc, timeout=900)
+        wait_until(
+            lambda: http_ok(url + "/"), lambda: proc is None or proc.poll() is None, what="the web UI", timeout_s=900
+        )
         if pid is None:
             raise SystemExit("cannot find the server's PID: pass --pid")
         run_level(url, 1, suite[:1], 1)  # warm-up: first retrieval loads tokenizer and models
