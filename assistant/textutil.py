@@ -155,6 +155,7 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 def cn_number(text: str) -> int | None:
     """'十二' -> 12, '一百零五' -> 105, '二〇二四' -> 2024 (digit by digit), '12' -> 12; None if not a numeral."""
+    text = text.strip()
     if text.isdigit():
         return int(text)
     if len(text) > 1 and all(ch in _CN_DIGITS for ch in text):  # a year written digit by digit
@@ -168,7 +169,7 @@ def cn_number(text: str) -> int | None:
             current = 0
         else:
             return None
-    return total + current
+    return total + current if text else None
 
 
 # ----- chunk ids and section paths -----
@@ -198,5 +199,6 @@ def join_section(parts: list[str] | tuple[str, ...]) -> str:
 
 
 def section_parts(section: str) -> list[str]:
-    """The labels of a section path, outermost first, stripped ('' gives [])."""
-    return [p.strip() for p in section.split(SECTION_SEP.strip())] if section.strip() else []
+    """The labels of a section path, outermost first, without Markdown '#' marks ('' gives [])."""
+    parts = (p.strip().lstrip("#").strip() for p in section.split(SECTION_SEP.strip()))
+    return [p for p in parts if p]

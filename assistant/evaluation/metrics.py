@@ -15,13 +15,13 @@ from typing import Any
 
 from ..citations import SimilarityFn, check_support, claims_support, parse_claims
 from ..prompts import CITATION_RE, LANGUAGES, is_refusal, render
-from ..textutil import coverage, normalize, units
+from ..textutil import HAN, coverage, normalize, units
 from ..types import Answer, Passage
 from .suite import FALSE_WORDS, TRUE_WORDS, SuiteItem
 
 EVIDENCE_COVERAGE = 0.6  # share of the gold evidence's content a retrieved passage must contain
 PASS_F1 = 0.5  # a free-text answer passes with containment of a gold string or at least this token F1
-_CJK_OR_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+")
+_CJK_OR_WORD = re.compile(f"[{HAN}]|[^\\s{HAN}]+")
 
 # ----- answer text ------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..catalog import DocumentRecord
 from ..prompts import CITATION_RE
+from ..textutil import section_parts
 from ..types import Citation, Document, Passage
 from .i18n import t
 from .session import ChatTurn, Session
@@ -25,8 +26,7 @@ def esc(text: object) -> str:
 
 def section_label(passage: Passage) -> str:
     """'第三章 促进措施 › 第十二条' from the stored section path, without Markdown '#' marks or the title."""
-    parts = [re.sub(r"^#+\s*", "", p).strip() for p in (passage.section or "").split(" > ")]
-    parts = [p for p in parts if p and p != passage.title and not passage.title.startswith(p)]
+    parts = [p for p in section_parts(passage.section or "") if p != passage.title and not passage.title.startswith(p)]
     return " › ".join(parts[-2:])
 
 
