@@ -250,6 +250,17 @@ class Catalog:
         )
         return [r[0] for r in rows], [json.loads(r[1]) for r in rows]
 
+    def chunk_ids_by_document(self) -> dict[str, list[str]]:
+        """doc_id -> chunk ids, for every complete document (retrieval's edition filter needs no chunk texts)."""
+        out: dict[str, list[str]] = {}
+        rows = self._query(
+            "SELECT c.doc_id, c.chunk_id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+            " WHERE d.status='complete' ORDER BY c.doc_id, c.ordinal"
+        )
+        for doc_id, chunk_id in rows:
+            out.setdefault(doc_id, []).append(chunk_id)
+        return out
+
     def counts(self) -> tuple[int, int]:
         """(complete documents, their chunks)."""
         rows = self._query("SELECT COUNT(*), COALESCE(SUM(n_chunks), 0) FROM documents WHERE status='complete'")

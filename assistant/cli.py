@@ -136,19 +136,22 @@ def status(
 ) -> None:
     """Show what is indexed: documents, chunks, model, collection, store path, last ingest."""
     from .index import open_index
+    from .versions import document_versions
 
     try:
         settings = build_settings(index, store, config)
         idx = open_index(settings)
         info = idx.status()
         docs = idx.catalog.documents()
+        versions = document_versions(idx.catalog)  # work_id, edition, effective_date, validity (today)
         idx.close()
     except AssistantError as exc:
         fail(exc)
         return
     if json_out:
         info["documents_list"] = [
-            {"doc_id": d.doc_id, "title": d.title, "type": d.doc_type, "chunks": d.n_chunks, **d.meta} for d in docs
+            {"doc_id": d.doc_id, "title": d.title, "type": d.doc_type, "chunks": d.n_chunks, **d.meta,
+             **versions.get(d.doc_id, {})} for d in docs
         ]
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -259,6 +262,7 @@ def _register_optional_commands() -> None:
     for module, name, attr in (
         (".web.command", "serve", "serve_command"),
         (".evaluation.command", "eval", "eval_command"),
+        (".versions.command", "diff", "diff_command"),
     ):
         if importlib.util.find_spec(module, __package__) is not None:
             app.command(name)(getattr(importlib.import_module(module, __package__), attr))

@@ -23,6 +23,7 @@ from .errors import DocumentError
 from .failpoints import failpoint
 from .index import Index, open_index, token_limit, wipe_index
 from .types import Chunk, Document
+from .versions import is_sidecar, record_sidecars, version_meta
 
 # progress(done_files, total_files, current_file_name)
 ProgressFn = Callable[[int, int, str], None]
@@ -139,6 +140,7 @@ def ingest(
     index = index or open_index(settings, create=True)
     try:
         files, errors = discover(paths)
+        errors = [e for e in errors if not is_sidecar(e.path)]  # corpus.meta.csv is read below, not a document
         report.failed.extend((e.path, e.reason) for e in errors)
         known = {d.doc_id: d for d in index.catalog.documents()}
         seen: dict[str, Path] = {}
@@ -160,6 +162,7 @@ def ingest(
                     report.unchanged.append(doc_id)
                     continue
                 doc = load_document(file, root)
+                doc.meta.update(version_meta(doc))  # dates, history, repeals, region (assistant.versions)
                 failpoint("parsed")
                 doc.path = str(file.resolve())  # absolute, so a later run can tell the file was removed
                 report.chunks_embedded += index_document(index, doc, content_hash)
@@ -187,6 +190,7 @@ def ingest(
             if record.status != "complete" and record.doc_id not in seen:
                 remove_document(index, record.doc_id)
                 report.removed.append(record.doc_id)
+        report.failed.extend(record_sidecars(index.catalog, paths, set(seen)))
         failpoint("before_bm25")
         index.keywords.rebuild()
         index.catalog.set_info(last_ingest=str(time.time()))

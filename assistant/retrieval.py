@@ -14,6 +14,8 @@ from .index import Index
 from .store import date_to_int
 from .textutil import cn_number, content_units, language_of, normalize, units, weighted_coverage
 from .types import Filters, Passage
+from .versions.filtering import chunks_except, excluded_editions
+from .versions.library import annotate_passages
 
 _TITLE_QUOTE = re.compile(r"《([^》]{2,80})》")
 _ARTICLE = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)条")
@@ -61,10 +63,19 @@ class Retriever:
             self._titles_generation = generation
         return self._titles
 
-    def _allowed_chunks(self, filters: Filters) -> set[str]:
+    def _allowed_chunks(self, filters: Filters) -> set[str] | None:
+        """Chunk ids retrieval may return; None when nothing restricts it.
+
+        Superseded editions of a work are left out as of `filters.as_of` (today by default).
+        """
+        excluded = excluded_editions(self.index.catalog, filters)
+        if not (filters.doc_ids or filters.issuers or filters.date_from or filters.date_to):
+            return chunks_except(self.index.catalog, excluded) if excluded else None
         allowed_docs = []
         lo, hi = date_to_int(filters.date_from), date_to_int(filters.date_to)
         for d in self.index.catalog.documents():
+            if d.doc_id in excluded:
+                continue
             if filters.doc_ids and d.doc_id not in filters.doc_ids:
                 continue
             if filters.issuers and d.meta.get("issuer", "") not in filters.issuers:
@@ -118,7 +129,7 @@ class Retriever:
         s = self.settings
         k = top_k or s.top_k
         timings: dict[str, float] = {}
-        allowed = self._allowed_chunks(filters) if filters and not filters.is_empty() else None
+        allowed = self._allowed_chunks(filters or Filters())
         lists: list[tuple[list[tuple[str, float]], float, str]] = []
         dense_weight = self._dense_weight(question) if s.dense else 0.0
         if dense_weight > 0:
@@ -127,6 +138,7 @@ class Retriever:
             timings["embed"] = time.perf_counter() - t
             t = time.perf_counter()
             dense = self.index.store.search(vector, s.candidates, filters)
+            dense = dense if allowed is None else [hit for hit in dense if hit[0] in allowed]
             timings["dense"] = time.perf_counter() - t
             lists.append((dense, dense_weight, "dense"))
         if s.bm25:
@@ -202,6 +214,7 @@ class Retriever:
         weights = self.index.keywords.idf(sorted(content_units(question)))
         for p in passages:
             p.meta["evidence"] = evidence_score(question, p, weights)
+        annotate_passages(self.index.catalog, passages, filters.as_of if filters else None)
         return RetrievalResult(
             passages=passages,
             timings=timings,

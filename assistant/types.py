@@ -112,6 +112,10 @@ class Citation:
             "span": list(self.span),
             "supported": self.supported,
             "support": round(self.support, 4),
+            # The cited document's edition and validity as of the question's date (assistant.versions).
+            "edition": self.passage.meta.get("edition"),
+            "effective_date": self.passage.meta.get("effective_date"),
+            "validity": self.passage.meta.get("validity"),
         }
 
 
@@ -155,6 +159,8 @@ class Filters:
     issuers: list[str] = field(default_factory=list)
     date_from: str | None = None
     date_to: str | None = None
+    # Answer as of this date (YYYY-MM-DD; None = today): editions superseded by then are not searched.
+    as_of: str | None = None
 
     def is_empty(self) -> bool:
-        return not (self.doc_ids or self.issuers or self.date_from or self.date_to)
+        return not (self.doc_ids or self.issuers or self.date_from or self.date_to or self.as_of)
