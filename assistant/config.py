@@ -2,7 +2,8 @@
 
 Precedence (highest first): explicit overrides passed to `load_settings`, environment
 variables (`ASSISTANT_STORE__PATH=...`, nested with `__`), the TOML file, defaults.
-Nothing is read at import time; call `load_settings()`.
+`index` and `store_url` (`--index`, `--store`, `ASSISTANT_INDEX`, `ASSISTANT_STORE_URL`) are
+shorthands that set the `store` section. Nothing is read at import time; call `load_settings()`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import json
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -166,8 +168,38 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval pipeline.")  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation.")  # type: ignore[arg-type]
     ui: UISettings = Field(default_factory=UISettings, description="Web UI.")  # type: ignore[arg-type]
+    index: Path | None = Field(
+        None, description="Shorthand for store.path (env ASSISTANT_INDEX, option --index); wins over it when set."
+    )
+    store_url: str | None = Field(
+        None,
+        description="Shorthand for a Chroma server, http(s)://HOST:PORT (env ASSISTANT_STORE_URL, option --store): "
+        "sets store.mode = 'server', store.host, store.port and store.ssl.",
+    )
+    prompts_dir: Path | None = Field(
+        None, description="Folder of prompt templates (env ASSISTANT_PROMPTS_DIR); default: the project's prompts/."
+    )
+    cache_dir: Path | None = Field(
+        None,
+        description="Where bundled GGUF models are assembled (env ASSISTANT_CACHE_DIR); "
+        "default: ~/.cache/policy-assistant/models.",
+    )
 
-    _toml_file: Path | None = None
+    @model_validator(mode="after")
+    def _apply_shorthands(self) -> Settings:
+        """`index` and `store_url` fill in the store section (assigned field by field: no re-validation loop)."""
+        if self.index is not None:
+            self.store.path = self.index
+        if self.store_url:
+            raw = self.store_url
+            url = urlparse(raw if "://" in raw else f"http://{raw}")
+            if not url.hostname or url.scheme not in ("http", "https"):
+                raise ValueError(f"store_url (--store, ASSISTANT_STORE_URL) must look like http://HOST:PORT, got {raw!r}")
+            self.store.mode = "server"
+            self.store.host = url.hostname
+            self.store.port = url.port or 8000
+            self.store.ssl = url.scheme == "https"
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -178,10 +210,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = _active_toml_file()
+        toml_path = settings_cls.model_config.get("toml_file")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if toml_path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(str(toml_path))))
         return tuple(sources)
 
     def index_fingerprint(self, embedder_name: str | None = None) -> str:
@@ -196,32 +228,43 @@ class Settings(BaseSettings):
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
-_TOML_OVERRIDE: list[Path | None] = [None]
-
-
-def _active_toml_file() -> Path | None:
-    explicit = _TOML_OVERRIDE[0] or (Path(os.environ[CONFIG_FILE_ENV]) if os.environ.get(CONFIG_FILE_ENV) else None)
-    if explicit is not None:
-        if not explicit.is_file():
-            raise ConfigError(f"Settings file {explicit} does not exist.")
-        return explicit
+def settings_file(explicit: Path | str | None = None) -> Path | None:
+    """The settings file to read: `explicit`, else $ASSISTANT_CONFIG, else ./assistant.toml if present."""
+    chosen = Path(explicit) if explicit else Path(os.environ[CONFIG_FILE_ENV]) if os.environ.get(CONFIG_FILE_ENV) else None
+    if chosen is not None:
+        if not chosen.is_file():
+            raise ConfigError(f"Settings file {chosen} does not exist.")
+        return chosen
     default = Path(DEFAULT_CONFIG_FILE)
     return default if default.is_file() else None
+
+
+def _reading(toml_file: Path | None) -> type[Settings]:
+    """`Settings` itself, or a subclass whose sources include `toml_file` (the file is part of the class's
+    configuration, so nothing global has to be set while the settings are built)."""
+    if toml_file is None:
+        return Settings
+    config = SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_file})  # type: ignore[typeddict-item]
+    return type("Settings", (Settings,), {"model_config": config, "__module__": __name__})
 
 
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Build the settings from defaults, `assistant.toml` (or `config_file`), environment and overrides.
 
-    `overrides` are nested dicts by section, e.g. `load_settings(store={"path": "idx"})`.
+    `overrides` are nested dicts by section, e.g. `load_settings(store={"path": "idx"})`, or the
+    top-level fields (`index=`, `store_url=`, ...); None values are left out.
     Raises ConfigError with the offending keys when the input is invalid.
     """
-    _TOML_OVERRIDE[0] = Path(config_file) if config_file else None
+    cls = _reading(settings_file(config_file))
+    given: dict[str, Any] = {
+        k: {kk: vv for kk, vv in v.items() if vv is not None} if isinstance(v, dict) else v
+        for k, v in overrides.items()
+        if v is not None
+    }
     try:
-        return Settings(**overrides)
+        return cls(**given)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" if err["loc"] else err["msg"] for err in exc.errors()
         )
         raise ConfigError(f"Invalid settings: {problems}") from exc
-    finally:
-        _TOML_OVERRIDE[0] = None

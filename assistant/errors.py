@@ -41,3 +41,13 @@ class LLMError(AssistantError):
 
 class ModelUnavailableError(AssistantError):
     """A configured model cannot be found or loaded offline."""
+
+
+class FilterError(AssistantError, ValueError):
+    """A malformed retrieval filter. `reason` ('syntax', 'key', 'date', 'range') and `value` let a front end
+    word the message in its own language."""
+
+    def __init__(self, message: str, reason: str, value: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.value = value

@@ -31,8 +31,11 @@ PLACEHOLDERS = {
 LANGUAGES = ("zh", "en")
 
 
-def prompts_dir() -> Path:
-    """`$ASSISTANT_PROMPTS_DIR`, else the project's `prompts/` folder."""
+def prompts_dir(directory: Path | None = None) -> Path:
+    """`directory` (the `prompts_dir` setting), else `$ASSISTANT_PROMPTS_DIR` for callers without settings,
+    else the project's `prompts/` folder."""
+    if directory is not None:
+        return Path(directory)
     env = os.environ.get(PROMPTS_DIR_ENV)
     return Path(env) if env else Path(__file__).resolve().parent.parent / "prompts"
 
@@ -46,23 +49,24 @@ def _read(name: str, language: str, directory: str) -> str:
         raise ConfigError(f"Prompt template {path} is missing ({exc.strerror}).") from exc
 
 
-def template(name: str, language: str) -> str:
-    return _read(name, language if language in LANGUAGES else "en", str(prompts_dir()))
+def template(name: str, language: str, directory: Path | None = None) -> str:
+    """The text of template `name` in `language` (English for other languages), from `prompts_dir(directory)`."""
+    return _read(name, language if language in LANGUAGES else "en", str(prompts_dir(directory)))
 
 
-def refusal_sentence(language: str) -> str:
+def refusal_sentence(language: str, directory: Path | None = None) -> str:
     """The one sentence the assistant says when the documents do not answer."""
-    return template("refusal", language).strip()
+    return template("refusal", language, directory).strip()
 
 
 def placeholders(text: str) -> set[str]:
     return set(re.findall(r"(?<!\{)\{([a-z_]+)\}(?!\})", text))
 
 
-def render(name: str, language: str, **values: str) -> list[dict[str, str]]:
+def render(name: str, language: str, *, directory: Path | None = None, **values: str) -> list[dict[str, str]]:
     """Fill a `[system]`/`[user]` template into chat messages. Values are inserted verbatim, never re-formatted,
     so braces or instructions inside document text cannot alter the template."""
-    text = template(name, language)
+    text = template(name, language, directory)
     messages: list[dict[str, str]] = []
     for block in re.split(r"^\[(system|user|assistant)\]\n", text, flags=re.MULTILINE)[1:]:
         if block in ("system", "user", "assistant"):
@@ -72,7 +76,9 @@ def render(name: str, language: str, **values: str) -> list[dict[str, str]]:
     return messages
 
 
-def answer_messages(language: str, evidence: str, question: str) -> list[dict[str, str]]:
+def answer_messages(
+    language: str, evidence: str, question: str, directory: Path | None = None
+) -> list[dict[str, str]]:
     """The answer prompt for a question in `language`.
 
     Both languages share one system message (only the user message differs), so a local model that
@@ -80,8 +86,8 @@ def answer_messages(language: str, evidence: str, question: str) -> list[dict[st
     with the 1.5B model on 2 cores).
     """
     return render(
-        "answer", language, evidence=evidence, question=question,
-        refusal_zh=refusal_sentence("zh"), refusal_en=refusal_sentence("en"),
+        "answer", language, directory=directory, evidence=evidence, question=question,
+        refusal_zh=refusal_sentence("zh", directory), refusal_en=refusal_sentence("en", directory),
     )  # fmt: skip
 
 
@@ -90,13 +96,13 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return re.sub(r"\{([a-z_]+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def is_refusal(text: str, language: str | None = None) -> bool:
+def is_refusal(text: str, language: str | None = None, directory: Path | None = None) -> bool:
     """Whether an answer is (or starts with) the refusal sentence in either language, or a close variant."""
     head = re.sub(r"\s+", "", text.strip())[:80].lower()
     if not head:
         return True
     for lang in ([language] if language else []) + list(LANGUAGES):
-        sentence = re.sub(r"\s+", "", refusal_sentence(lang)).lower().rstrip("。.")
+        sentence = re.sub(r"\s+", "", refusal_sentence(lang, directory)).lower().rstrip("。.")
         if head.startswith(sentence[: max(8, len(sentence) * 2 // 3)]):
             return True
     variants = ("现有文件中没有", "资料中没有", "资料未提及", "文件中未提及", "无法回答", "thedocumentsdonot", "notmentioned")

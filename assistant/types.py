@@ -7,8 +7,12 @@ on them without pulling in models or stores.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from .errors import FilterError
 
 
 @dataclass
@@ -164,3 +168,62 @@ class Filters:
 
     def is_empty(self) -> bool:
         return not (self.doc_ids or self.issuers or self.date_from or self.date_to or self.as_of)
+
+    @classmethod
+    def parse(
+        cls,
+        spec: str = "",
+        *,
+        doc_ids: Iterable[str] = (),
+        issuers: Iterable[str] = (),
+        date_from: str | None = None,
+        date_to: str | None = None,
+        as_of: str | None = None,
+    ) -> Filters:
+        """Checked Filters from `doc=a,b issuer=NAME from=YYYY-MM-DD to=YYYY-MM-DD as_of=YYYY-MM-DD` (the CLI's
+        --filter, the REPL's /filter) and/or the same values given directly (the web UI's widgets; a date
+        picker's time of day is dropped). The one place filters are read: every front end calls it.
+
+        Raises FilterError for a malformed part, an unknown key, a date that is not a real YYYY-MM-DD date,
+        or a range whose start is after its end.
+        """
+        values: dict[str, Any] = {
+            "doc_ids": [v for v in doc_ids if v],
+            "issuers": [v for v in issuers if v],
+            "date_from": date_from,
+            "date_to": date_to,
+            "as_of": as_of,
+        }
+        for part in spec.split():
+            key, _, value = part.partition("=")
+            if not value:
+                raise FilterError(f"Filter '{part}' should look like key=value (keys: {FILTER_KEYS_HELP}).", "syntax")
+            if key not in FILTER_KEYS:
+                raise FilterError(f"Unknown filter key '{key}' (use {FILTER_KEYS_HELP}).", "key", key)
+            name = FILTER_KEYS[key]
+            values[name] = [v for v in value.split(",") if v] if name in ("doc_ids", "issuers") else value
+        for name in ("date_from", "date_to", "as_of"):
+            values[name] = _checked_date(values[name])
+        if values["date_from"] and values["date_to"] and values["date_from"] > values["date_to"]:
+            raise FilterError(
+                f"The start date {values['date_from']} is after the end date {values['date_to']}.", "range"
+            )
+        return cls(**values)
+
+
+# The keys of a filter spec and the Filters fields they set.
+FILTER_KEYS = {"doc": "doc_ids", "issuer": "issuers", "from": "date_from", "to": "date_to", "as_of": "as_of"}
+FILTER_KEYS_HELP = ", ".join(FILTER_KEYS)
+
+
+def _checked_date(raw: str | None) -> str | None:
+    """'2025-03-18' (or '2025-03-18 00:00' from a date picker) -> '2025-03-18'; None for empty; FilterError else."""
+    value = str(raw or "").strip()[:10]
+    if not value:
+        return None
+    try:
+        if len(value) == 10:  # fromisoformat also takes 20250318
+            return datetime.date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise FilterError(f"Dates must look like YYYY-MM-DD (a real date): {raw}", "date", str(raw))

