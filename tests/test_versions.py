@@ -373,3 +373,39 @@ def test_excluded_editions_respect_named_documents() -> None:
     assert excluded_editions(catalog, Filters(doc_ids=["law-2015"])) == set()
     with pytest.raises(VersionError, match="YYYY-MM-DD"):
         excluded_editions(catalog, Filters(as_of="2018/01/01"))
+
+
+# ----- evaluation metrics --------------------------------------------------------------
+
+
+def test_edition_accuracy_and_diff_recall_metrics() -> None:
+    from assistant.evaluation.metrics import diff_recall, edition_correct
+    from assistant.evaluation.suite import SuiteItem
+
+    def answer(*doc_ids: str, text: str = "") -> object:
+        from assistant.types import Answer
+
+        passages = [Passage(chunk_id=f"{d}#0", doc_id=d, text="x", score=1.0, section="第二章 > 第十条") for d in doc_ids]
+        cites = [Citation(n=i, passage=p, quote="x", span=(0, 1), supported=True) for i, p in enumerate(passages, 1)]
+        return Answer(question="q", text=text, citations=cites, passages=passages)
+
+    item = SuiteItem(id="1", question="q", answers=["a"], answerable=True, doc_id="new",
+                     extra={"other_editions": ["old"]})
+    assert edition_correct(item, answer("new")) == 1.0  # type: ignore[arg-type]
+    assert edition_correct(item, answer("new", "old")) == 0.0  # type: ignore[arg-type]
+    assert edition_correct(item, answer("unrelated")) == 0.0  # type: ignore[arg-type]
+    change = SuiteItem(id="2", question="q", answers=[], answerable=True, doc_id="new", alt_doc_ids=["old"],
+                       extra={"other_editions": []})
+    assert edition_correct(change, answer("new", "old")) == 1.0  # type: ignore[arg-type]
+    assert edition_correct(change, answer("new")) == 0.0  # type: ignore[arg-type]
+    plain = SuiteItem(id="3", question="q", answers=["a"], answerable=True, doc_id="new")
+    assert edition_correct(plain, answer("new")) is None  # type: ignore[arg-type]
+    assert diff_recall(["新增第五条、第9条，修改了第十条"], ["第五条", "第九条", "第十条", "第十一条"]) == 0.75
+    assert diff_recall(["x"], []) is None
+
+
+def test_signing_date_of_a_notice_is_its_issue_date() -> None:
+    text = "国务院关于示例工作的意见\n国发〔2019〕5号\n\n各省、自治区、直辖市人民政府：\n\n现提出如下意见。\n\n国务院\n2019年1月27日\n（此件公开发布）\n"
+    dates = parse_dates(text)
+    assert dates.edition in ("2019年公布", "2019年发布") and dates.edition_date == D(2019, 1, 27)
+    assert build_library(inputs(doc("n", text))).validity("n", D(2020, 1, 1)) == "in_force"

@@ -242,6 +242,8 @@ def score_item(item: SuiteItem, answer: Answer, raw: str = "", similarity: Simil
     m["choice_picked"], m["choice_method"] = picked, method
     m["choice_correct"] = float(picked == item.gold_choice) if item.choices and item.answerable else None
     m.update(citation_metrics(raw, answer, similarity))
+    m["edition_correct"] = edition_correct(item, answer)
+    m["diff_recall"] = answer_diff_recall(item, answer)
     m["refused"] = refused
     m["refusal_correct"] = float(refused) if not item.answerable else None
     m["false_refusal"] = float(refused) if item.answerable else None
@@ -301,6 +303,8 @@ MEAN_METRICS = {
     "citation_recall": "citation_recall",
     "citation_recall_model": "citation_recall_model",
     "refusal_accuracy": "refusal_correct",
+    "edition_accuracy": "edition_correct",
+    "diff_recall": "diff_recall",
     "false_refusal_rate": "false_refusal",
     "judged_faithfulness": "judged_faithfulness",
     "judged_correctness": "judged_correctness",
@@ -383,3 +387,52 @@ def judge_answer(judge: JudgeFn, item: SuiteItem, answer: Answer) -> dict[str, f
         # prompts/judge_<kind>.<lang>.txt; values go in verbatim, so braces or instructions in them change nothing.
         out[f"judged_{kind}"] = _yes_no(judge(render(f"judge_{kind}", language, **values)))
     return out
+
+
+# ----- editions (assistant.versions; suite fields other_editions, gold_changed_articles) ----------
+
+
+def edition_correct(item: SuiteItem, answer: Answer) -> float | None:
+    """1.0 when the answer rests on the gold edition, 0.0 when on another; None when the item names no editions.
+
+    Items list the editions that must not be used in `other_editions`. Every cited passage of the
+    work (the top passage when nothing is cited) must come from a gold document. A change question
+    (`other_editions` empty) must use every gold edition, cited or among the top 5 passages.
+    """
+    others = item.extra.get("other_editions")
+    if others is None:
+        return None
+    gold = set(item.gold_doc_ids)
+    if not others:
+        used = {c.passage.doc_id for c in answer.citations} | {p.doc_id for p in answer.passages[:5]}
+        return float(bool(gold) and gold <= used)
+    cited = [c.passage.doc_id for c in answer.citations] or [p.doc_id for p in answer.passages[:1]]
+    relevant = [d for d in cited if d in gold or d in others]
+    return float(bool(relevant) and all(d in gold for d in relevant))
+
+
+_ARTICLE_LABEL = re.compile(r"第([一二三四五六七八九十百千零〇两\d]+)条")
+
+
+def article_numbers(labels: Iterable[str]) -> set[int]:
+    """第五十八条 / 第58条 -> 58, for every article label in `labels`."""
+    from ..versions.dates import cn_int
+
+    return {n for label in labels for m in _ARTICLE_LABEL.finditer(label) if (n := cn_int(m.group(1)))}
+
+
+def diff_recall(found: Iterable[str], gold: Iterable[str]) -> float | None:
+    """Share of the truly changed articles (gold labels) that were found; None without gold."""
+    wanted = article_numbers(gold)
+    return len(wanted & article_numbers(found)) / len(wanted) if wanted else None
+
+
+def answer_diff_recall(item: SuiteItem, answer: Answer) -> float | None:
+    """diff_recall of a change question: the articles the answer names or cites (from a gold edition)
+    against the item's `gold_changed_articles`."""
+    gold = item.extra.get("gold_changed_articles")
+    if not gold:
+        return None
+    gold_docs = set(item.gold_doc_ids)
+    found = [answer.text] + [c.passage.section for c in answer.citations if c.passage.doc_id in gold_docs]
+    return diff_recall(found, gold)

@@ -49,7 +49,8 @@ def evaluate_item(
 ) -> dict[str, Any]:
     """Ask one suite question and return its result row: the question, gold data, answer, passages, metrics."""
     asked = format_question(item)
-    filters = Filters(doc_ids=list(item.scope)) if item.scope else None
+    as_of = item.extra.get("as_of")  # answer as of that date (assistant.versions): the edition then in force
+    filters = Filters(doc_ids=list(item.scope), as_of=as_of) if item.scope or as_of else None
     raw: list[str] = []
     answer: Answer | None = None
     started = time.perf_counter()

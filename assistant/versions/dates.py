@@ -179,7 +179,7 @@ def _action(segment: str) -> str | None:
 
 
 def history(text: str) -> list[HistoryEvent]:
-    """The dated events of the document head, oldest first, one per (date, action)."""
+    """The dated events of the document head (and its closing date line), oldest first, one per (date, action)."""
     head = head_of(text)
     events: dict[tuple[dt.date, str], HistoryEvent] = {}
     matches = list(DATE_RE.finditer(head))
@@ -202,6 +202,12 @@ def history(text: str) -> list[HistoryEvent]:
             continue
         line = (before + m.group(0) + clause).strip(" （()）\n")
         events.setdefault((day, action), HistoryEvent(day, action, line))
+    # The 落款 of a notice or opinion: a date alone on one of the last lines is its signing date.
+    for line in [ln.strip() for ln in text[-800:].split("\n") if ln.strip()][-8:]:
+        m = DATE_RE.fullmatch(line)
+        day = parse_date(line) if m else None
+        if day is not None and not any(e.date == day for e in events.values()):
+            events[(day, "发布")] = HistoryEvent(day, "发布", line)
     return sorted(events.values(), key=lambda e: (e.date, _ACTIONS.index(e.action)))
 
 
