@@ -10,16 +10,34 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from .config import Settings, load_settings
+from .cli_common import (
+    ConfigOpt,
+    FilterOpt,
+    IndexOpt,
+    JsonOpt,
+    LLMOpt,
+    StoreOpt,
+    TopKOpt,
+    build_settings,
+    console,
+    err_console,
+    fail,
+    ingest_progress,
+    parse_filters,
+)
 from .errors import AssistantError
+from .evaluation.command import eval_command
 from .runtime import configure_process
+from .versions.command import diff_command
+from .web.command import serve_command
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 app = typer.Typer(
     name="assistant",
@@ -28,47 +46,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-IndexOpt = Annotated[
-    Path | None,
-    typer.Option("--index", envvar="ASSISTANT_INDEX", help="Index directory (default: index/).", show_default=False),
-]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="ASSISTANT_STORE_URL",
-        help="Use a Chroma server, e.g. http://127.0.0.1:8000, instead of the embedded store.",
-        show_default=False,
-    ),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", envvar="ASSISTANT_CONFIG", help="Settings file (default: ./assistant.toml if present)."),
-]
-
-
-def build_settings(index: Path | None, store: str | None, config: Path | None, **sections: Any) -> Settings:
-    """Settings from file/env plus the command-line overrides common to every command."""
-    base = load_settings(config)
-    data = base.model_dump()
-    if index is not None:
-        data["store"]["path"] = index
-    if store:
-        url = urlparse(store if "://" in store else f"http://{store}")
-        if not url.hostname:
-            raise AssistantError(f"--store must look like http://HOST:PORT, got {store!r}")
-        data["store"].update(mode="server", host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https")
-    for section, values in sections.items():
-        data[section].update({k: v for k, v in values.items() if v is not None})
-    return Settings.model_validate(data)
-
-
-def fail(exc: Exception, code: int = 1) -> None:
-    err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -84,29 +61,12 @@ def ingest(
 
     Exit code 0 when every file was indexed, 1 when some failed (the rest is indexed), 2 on usage errors.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from .ingest import ingest as run_ingest
 
     try:
         settings = build_settings(index, store, config)
-        targets = paths or [settings.corpus]
-        with Progress(
-            TextColumn("[bold]Ingesting"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=err_console,
-            transient=True,
-            disable=json_out or not err_console.is_terminal,
-        ) as bar:
-            task = bar.add_task("", total=None)
-
-            def on_progress(done: int, total: int, name: str) -> None:
-                bar.update(task, completed=done, total=total, description=name)
-
-            report = run_ingest(list(targets), settings, rebuild=rebuild, progress=on_progress)
+        with ingest_progress(quiet=json_out) as on_progress:
+            report = run_ingest(list(paths or [settings.corpus]), settings, rebuild=rebuild, progress=on_progress)
     except AssistantError as exc:
         fail(exc)
         return
@@ -129,7 +89,7 @@ def ingest(
 
 @app.command()
 def status(
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    json_out: JsonOpt = False,
     index: IndexOpt = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
@@ -167,35 +127,18 @@ def status(
     console.print(table)
 
 
-LLMOpt = Annotated[
-    str | None,
-    typer.Option("--llm", help="Answer backend for this call: local, openai or extractive.", show_default=False),
-]
-FilterOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--filter",
-        help="Restrict retrieval: doc=ID[,ID], issuer=NAME, from=YYYY-MM-DD, to=YYYY-MM-DD (repeatable).",
-        show_default=False,
-    ),
-]
-
-
-def _engine(index: Path | None, store: str | None, config: Path | None, llm: str | None, top_k: int | None = None):
+def _engine(index: Path | None, store: str | None, config: Path | None, llm: LLMOpt, top_k: int | None = None) -> Engine:
     from .engine import Engine
 
-    if llm is not None and llm not in ("local", "openai", "extractive"):
-        raise typer.BadParameter("--llm must be local, openai or extractive")
-    settings = build_settings(index, store, config, llm={"backend": llm}, retrieval={"top_k": top_k})
-    return Engine(settings)
+    return Engine(build_settings(index, store, config, llm=llm, top_k=top_k))
 
 
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    json_out: JsonOpt = False,
     filter_: FilterOpt = None,
-    top_k: Annotated[int | None, typer.Option("--top-k", help="Passages given to the answerer.")] = None,
+    top_k: TopKOpt = None,
     llm: LLMOpt = None,
     index: IndexOpt = None,
     store: StoreOpt = None,
@@ -203,12 +146,11 @@ def ask(
 ) -> None:
     """Answer one question with [n] citations and the quoted sources."""
     from .render import print_answer
-    from .repl import parse_filter
     from .types import Answer
 
     try:
         engine = _engine(index, store, config, llm, top_k)
-        filters = parse_filter(" ".join(filter_ or []))
+        filters = parse_filters(filter_)
         answer = None
         for item in engine.stream(question, filters=filters):
             if isinstance(item, Answer):
@@ -254,24 +196,14 @@ def chat(
         engine.close()
 
 
-def _register_optional_commands() -> None:
-    """`serve` and `eval` live beside their front ends; their modules import nothing heavy at top level."""
-    import importlib
-    import importlib.util
-
-    for module, name, attr in (
-        (".web.command", "serve", "serve_command"),
-        (".evaluation.command", "eval", "eval_command"),
-        (".versions.command", "diff", "diff_command"),
-    ):
-        if importlib.util.find_spec(module, __package__) is not None:
-            app.command(name)(getattr(importlib.import_module(module, __package__), attr))
+app.command("serve")(serve_command)
+app.command("eval")(eval_command)
+app.command("diff")(diff_command)
 
 
 def main() -> None:
     """Console-script entry point."""
     configure_process()
-    _register_optional_commands()
     try:
         app()
     except KeyboardInterrupt:

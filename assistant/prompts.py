@@ -31,7 +31,7 @@ PLACEHOLDERS = {
 LANGUAGES = ("zh", "en")
 
 
-def prompts_dir(directory: Path | None = None) -> Path:
+def prompts_dir(directory: Path | str | None = None) -> Path:
     """`directory` (the `prompts_dir` setting), else `$ASSISTANT_PROMPTS_DIR` for callers without settings,
     else the project's `prompts/` folder."""
     if directory is not None:
@@ -49,7 +49,7 @@ def _read(name: str, language: str, directory: str) -> str:
         raise ConfigError(f"Prompt template {path} is missing ({exc.strerror}).") from exc
 
 
-def template(name: str, language: str, directory: Path | None = None) -> str:
+def template(name: str, language: str, directory: Path | str | None = None) -> str:
     """The text of template `name` in `language` (English for other languages), from `prompts_dir(directory)`."""
     return _read(name, language if language in LANGUAGES else "en", str(prompts_dir(directory)))
 
@@ -63,7 +63,7 @@ def placeholders(text: str) -> set[str]:
     return set(re.findall(r"(?<!\{)\{([a-z_]+)\}(?!\})", text))
 
 
-def render(name: str, language: str, *, directory: Path | None = None, **values: str) -> list[dict[str, str]]:
+def render(name: str, language: str, *, directory: Path | str | None = None, **values: str) -> list[dict[str, str]]:
     """Fill a `[system]`/`[user]` template into chat messages. Values are inserted verbatim, never re-formatted,
     so braces or instructions inside document text cannot alter the template."""
     text = template(name, language, directory)

@@ -16,7 +16,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from ..cli import ConfigOpt, IndexOpt, LLMOpt, StoreOpt, build_settings, console, err_console, fail
+from ..cli_common import (
+    ConfigOpt,
+    IndexOpt,
+    JudgeBackend,
+    LLMOpt,
+    StoreOpt,
+    TopKOpt,
+    build_settings,
+    console,
+    err_console,
+    fail,
+    ingest_progress,
+)
 from ..config import Settings
 from ..errors import AssistantError
 
@@ -45,15 +57,10 @@ def settings_key(settings: Settings, *, judge: str | None, scope_to_doc: bool) -
 
 
 def _ingest(corpus: Path, settings: Settings) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ..ingest import ingest
 
-    with Progress(TextColumn("[bold]Ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=err_console, transient=True,
-                  disable=not err_console.is_terminal) as bar:
-        task = bar.add_task("", total=None)
-        report = ingest([corpus], settings, progress=lambda d, t, n: bar.update(task, completed=d, total=t, description=n))
+    with ingest_progress() as on_progress:
+        report = ingest([corpus], settings, progress=on_progress)
     err_console.print(
         f"Ingested {corpus}: {len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.failed)} failed ({report.seconds:.1f} s).", highlight=False,
@@ -107,11 +114,11 @@ def eval_command(
     compare: Annotated[Path | None, typer.Option("--compare", help="An earlier run folder: report deltas, "
                                                  "regressions and improvements.")] = None,
     judge: Annotated[bool, typer.Option("--judge", help="Add LLM-judged faithfulness and correctness (slow).")] = False,
-    judge_llm: Annotated[str | None, typer.Option("--judge-llm", help="Judge backend: local or openai "
-                                                  "(default: the configured one).")] = None,
+    judge_llm: Annotated[JudgeBackend | None, typer.Option("--judge-llm", case_sensitive=False, help="Judge backend "
+                                                           "(default: the configured one).")] = None,
     scope_to_doc: Annotated[bool, typer.Option("--scope-to-doc", help="Restrict each question without `scope` to its "
                                                "gold documents (for per-document sets such as PolicyQA).")] = False,
-    top_k: Annotated[int | None, typer.Option("--top-k", help="Passages given to the answerer.")] = None,
+    top_k: TopKOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print summary.json instead of tables.")] = False,
     llm: LLMOpt = None,
     index: IndexOpt = None,
@@ -127,10 +134,6 @@ def eval_command(
     from .runner import RESULTS_FILE, SUMMARY_FILE, compare_runs, load_run, run_suite
     from .suite import SuiteError, load_suite
 
-    if llm is not None and llm not in ("local", "openai", "extractive"):
-        raise typer.BadParameter("--llm must be local, openai or extractive")
-    if judge_llm is not None and judge_llm not in ("local", "openai"):
-        raise typer.BadParameter("--judge-llm must be local or openai")
     try:
         items = load_suite(suite)
     except SuiteError as exc:
@@ -143,8 +146,9 @@ def eval_command(
     engine = None
     try:
         old_rows = load_run(compare) if compare else None
-        settings = build_settings(index, store, config, llm={"backend": llm}, retrieval={"top_k": top_k})
-        judge_kind = (judge_llm or (settings.llm.backend if settings.llm.backend != "extractive" else "local")) if judge else None
+        settings = build_settings(index, store, config, llm=llm, top_k=top_k)
+        configured = settings.llm.backend if settings.llm.backend != "extractive" else "local"
+        judge_kind = (judge_llm.value if judge_llm else configured) if judge else None
         if corpus is not None:
             _ingest(corpus, settings)
         from ..engine import Engine

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..cli import ConfigOpt, IndexOpt, StoreOpt, build_settings, console, fail
+from ..cli_common import ConfigOpt, IndexOpt, StoreOpt, build_settings, console, fail
 from ..errors import AssistantError
 from ..types import Document
 from .diff import Diff

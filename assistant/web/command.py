@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..cli_common import ConfigOpt, IndexOpt, LLMOpt, StoreOpt, build_settings, fail
+
 if TYPE_CHECKING:
     from ..config import Settings
     from ..engine import Engine
@@ -75,10 +77,7 @@ def serve_command(
         str | None, typer.Option("--host", help="Interface to bind (default: ui.host, 127.0.0.1).", show_default=False)
     ] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default: ui.port, 7860).", show_default=False)] = None,
-    llm: Annotated[
-        str | None,
-        typer.Option("--llm", help="Answer backend: local, openai or extractive.", show_default=False),
-    ] = None,
+    llm: LLMOpt = None,
     auth: Annotated[
         str | None,
         typer.Option(
@@ -88,35 +87,20 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", envvar="ASSISTANT_INDEX", help="Index directory (default: index/).", show_default=False),
-    ] = None,
-    store: Annotated[
-        str | None,
-        typer.Option(
-            "--store", envvar="ASSISTANT_STORE_URL", help="Chroma server URL instead of the embedded store.",
-            show_default=False,
-        ),
-    ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", envvar="ASSISTANT_CONFIG", help="Settings file (default: ./assistant.toml if present)."),
-    ] = None,
+    index: IndexOpt = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Web UI: chat with clickable citations, source viewer, filters, document upload. Runs offline.
 
     Binds to 127.0.0.1 by default; serving on any other interface requires --auth user:password (or the environment variable named by ui.auth_env). An empty index is filled from the sample corpus (settings.corpus) first.
     """
-    from ..cli import build_settings, fail
     from ..errors import AssistantError
     from ..runtime import configure_process
 
     configure_process()  # also when called from Python rather than the console script
-    if llm is not None and llm not in ("local", "openai", "extractive"):
-        raise typer.BadParameter("--llm must be local, openai or extractive")
     try:
-        settings = build_settings(index, store, config, llm={"backend": llm})
+        settings = build_settings(index, store, config, llm=llm)
         bind = host or settings.ui.host
         bind_port = port or settings.ui.port
         credentials = parse_auth(auth or os.environ.get(settings.ui.auth_env))
