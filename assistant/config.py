@@ -151,6 +151,21 @@ class UISettings(_Section):
     auth_env: str = Field("ASSISTANT_AUTH", description="Environment variable with 'user:password' for the web UI.")
 
 
+class OCRSettings(_Section):
+    enabled: bool = Field(
+        True,
+        description="Recognise the text of scanned PDF pages (no or garbled text layer) and of images in DOCX files "
+        "(RapidOCR, bundled models). Off: such pages are left out and a scan-only file is reported.",
+    )
+    dpi: int = Field(200, ge=72, le=600, description="Resolution PDF pages are rendered at for OCR.")
+    min_confidence: float = Field(
+        0.5, ge=0, le=1, description="Recognised pages with a lower mean confidence are left out (a photo of noise)."
+    )
+    tables: bool = Field(
+        True, description="Read ruled tables in PDFs (pdfplumber) as tables whose header is kept with every row group."
+    )
+
+
 class Settings(BaseSettings):
     """All settings of the assistant."""
 
@@ -168,6 +183,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval pipeline.")  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation.")  # type: ignore[arg-type]
     ui: UISettings = Field(default_factory=UISettings, description="Web UI.")  # type: ignore[arg-type]
+    ocr: OCRSettings = Field(default_factory=OCRSettings, description="OCR of scans and tables in PDFs.")  # type: ignore[arg-type]
     index: Path | None = Field(
         None, description="Shorthand for store.path (env ASSISTANT_INDEX, option --index); wins over it when set."
     )

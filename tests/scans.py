@@ -1,0 +1,128 @@
+"""Make scanned-looking pages from text we write: tests and bench/ocr.py share this.
+
+Pages are rendered with Debian's Noto CJK font (package fonts-noto-cjk) at a chosen dpi on an
+A4 canvas, optionally degraded (noise, blur, small rotation) like a photocopy, and wrapped as
+image-only PDFs with Pillow. The text that was drawn is returned so accuracy can be measured.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"))
+FONT_FILES = ("NotoSerifCJK-Regular.ttc", "NotoSansCJK-Regular.ttc")
+A4_MM = (210, 297)
+
+
+def cjk_font_path() -> Path | None:
+    """The first Noto CJK collection found, or None (install fonts-noto-cjk)."""
+    for folder in FONT_DIRS:
+        for name in FONT_FILES:
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def _font(size: int, path: Path | None = None) -> Any:
+    from PIL import ImageFont
+
+    path = path or cjk_font_path()
+    if path is None:
+        raise FileNotFoundError("no Noto CJK font: apt-get install fonts-noto-cjk")
+    for index in range(10):  # the collection's Simplified Chinese face
+        font = ImageFont.truetype(str(path), size, index=index)
+        if font.getname()[0].endswith(" SC"):
+            return font
+    return ImageFont.truetype(str(path), size)
+
+
+def wrap(text: str, font: Any, width: int) -> list[str]:
+    """Break paragraphs into lines no wider than `width` pixels (CJK text breaks anywhere)."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        para = para.strip()
+        if not para:
+            continue
+        line = ""
+        for ch in para:
+            if line and font.getlength(line + ch) > width:
+                lines.append(line)
+                line = ch
+            else:
+                line += ch
+        lines.append(line)
+    return lines
+
+
+def render_pages(text: str, *, dpi: int = 200, pt: float = 14, max_pages: int | None = None) -> list[tuple[Any, str]]:
+    """Render `text` on A4 pages; returns (PIL image, the text drawn on it, lines joined by newlines)."""
+    from PIL import Image, ImageDraw
+
+    w, h = (round(mm / 25.4 * dpi) for mm in A4_MM)
+    margin = round(25 / 25.4 * dpi)
+    size = round(pt / 72 * dpi)
+    font = _font(size)
+    step = round(size * 1.6)
+    per_page = max(1, (h - 2 * margin) // step)
+    lines = wrap(text, font, w - 2 * margin)
+    pages: list[tuple[Any, str]] = []
+    for first in range(0, len(lines), per_page):
+        chunk = lines[first : first + per_page]
+        img = Image.new("L", (w, h), 255)
+        draw = ImageDraw.Draw(img)
+        for n, line in enumerate(chunk):
+            draw.text((margin, margin + n * step), line, font=font, fill=0)
+        pages.append((img, "\n".join(chunk)))
+        if max_pages and len(pages) >= max_pages:
+            break
+    return pages
+
+
+def degrade(img: Any, *, seed: int = 0, angle: float = 2.0, noise: float = 0.04, blur: float = 0.8) -> Any:
+    """A photocopy: rotated by `angle` degrees, Gaussian blur, salt-and-pepper noise on `noise` of pixels."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    out = img.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
+    if blur:
+        out = out.filter(ImageFilter.GaussianBlur(blur))
+    arr = np.asarray(out, dtype=np.int16).copy()
+    rng = np.random.default_rng(seed)
+    arr += rng.normal(0, 18, arr.shape).astype(np.int16)  # sensor grain
+    mask = rng.random(arr.shape)
+    arr[mask < noise / 2] = 0
+    arr[mask > 1 - noise / 2] = 255
+    return Image.fromarray(np.clip(arr, 0, 255).astype("uint8"), "L")
+
+
+def save_image_pdf(images: list[Any], path: Path, dpi: int = 200) -> Path:
+    """Wrap page images as an image-only PDF (no text layer), one image per page."""
+    rgb = [im.convert("RGB") for im in images]
+    rgb[0].save(str(path), "PDF", resolution=float(dpi), save_all=True, append_images=rgb[1:])
+    return path
+
+
+def sample_regulation(seed: int = 0, chars: int = 900) -> str:
+    """A regulation-like Chinese text written here (for tests that must not read ../shared)."""
+    rng = random.Random(seed)
+    subjects = ["县级以上人民政府", "省工业和信息化主管部门", "软件企业", "数据处理者", "科技行政部门", "市场监督管理部门"]
+    verbs = ["应当加强", "负责组织实施", "依法保障", "鼓励支持", "统筹推进", "定期公布"]
+    objects = [
+        "人工智能产业发展规划",
+        "公共数据开放目录",
+        "软件企业出海保险补贴",
+        "集成电路人才培养工作",
+        "数字经济核心产业统计",
+        "网络安全等级保护制度",
+    ]
+    parts = ["第一章 总则"]
+    n = 1
+    while sum(map(len, parts)) < chars:
+        cn = "一二三四五六七八九十"[(n - 1) % 10]
+        sentence = f"第{cn}条 {rng.choice(subjects)}{rng.choice(verbs)}{rng.choice(objects)}，"
+        sentence += f"补贴比例不超过{rng.randint(10, 80)}%，单个项目最高{rng.randint(50, 500)}万元。"
+        parts.append(sentence)
+        n += 1
+    return "\n".join(parts)
