@@ -42,6 +42,10 @@ def parse_filter(args: str) -> Filters:
             f.date_from = value
         elif key == "to":
             f.date_to = value
+        elif key in ("asof", "as_of"):  # answer from the editions in force on that date (assistant.versions)
+            from .versions import as_of_date
+
+            f.as_of = str(as_of_date(value))
         else:
             raise AssistantError(f"Unknown filter key '{key}' (use doc, issuer, from, to).")
     return f

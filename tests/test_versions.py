@@ -409,3 +409,16 @@ def test_signing_date_of_a_notice_is_its_issue_date() -> None:
     dates = parse_dates(text)
     assert dates.edition in ("2019年公布", "2019年发布") and dates.edition_date == D(2019, 1, 27)
     assert build_library(inputs(doc("n", text))).validity("n", D(2020, 1, 1)) == "in_force"
+
+
+def test_html_views_escape_and_mark() -> None:
+    from assistant.versions.html import diff_html, works_html
+
+    old, new = _two_editions()
+    lib = build_library(inputs(old, new))
+    table = works_html(lib)
+    assert "现行有效" in table and "已被修订" in table and "2021年修订" in table
+    page = diff_html(compare_documents(old, new))
+    assert '<span class="v-ins">十</span>' in page and "新增 2" in page
+    hostile = doc("h1", law("示例<script>法", "2020年1月1日 公布", body="第一条 <b>x</b>"))
+    assert "<script>" not in works_html(build_library(inputs(hostile)))
