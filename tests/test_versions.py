@@ -422,3 +422,16 @@ def test_html_views_escape_and_mark() -> None:
     assert '<span class="v-ins">十</span>' in page and "新增 2" in page
     hostile = doc("h1", law("示例<script>法", "2020年1月1日 公布", body="第一条 <b>x</b>"))
     assert "<script>" not in works_html(build_library(inputs(hostile)))
+
+
+def test_change_questions_pick_two_editions() -> None:
+    from assistant.versions.questions import change_question
+
+    old, new = _two_editions()
+    lib = build_library(inputs(old, new))
+    found = change_question("示例数据管理法2021年修改增加了哪些内容？", lib)
+    assert found is not None and (found.old, found.new) == ("law-2015", "law-2021")
+    found = change_question("《中华人民共和国示例数据管理法》2021年版与2015年版相比有何变化？", lib)
+    assert found is not None and (found.old, found.new) == ("law-2015", "law-2021")
+    assert change_question("示例数据管理法规定的罚款是多少？", lib) is None
+    assert change_question("另一部法律修改了什么？", lib) is None

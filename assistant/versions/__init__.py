@@ -6,6 +6,8 @@ The API the rest of the assistant uses:
                                          .info(doc_id, as_of), .excluded(as_of), .status_rows(as_of)
     diff_documents(old_text, new_text) -> Diff
     compare_documents(old_doc, new_doc, library) -> Comparison   (VersionError for different works)
+    change_question(question, library) -> ChangeQuestion | None  (the two editions a change question means)
+    works_html(library, as_of), diff_html(comparison)            (assistant.versions.html, for the web UI)
     parse_dates(text) -> DocDates
     version_meta(document) -> dict       (what ingest stores)
 Nothing heavy is imported here.
@@ -28,12 +30,13 @@ from .library import (
     record_sidecars,
     version_meta,
 )
+from .questions import ChangeQuestion, change_question
 from .sidecar import is_sidecar, parse_sidecar
 from .validity import LABELS_EN, LABELS_ZH, Edition, Validity, label
 
 __all__ = [
-    "LABELS_EN", "LABELS_ZH", "Comparison", "Diff", "DocDates", "Edition", "HistoryEvent", "Library", "Validity",
-    "VersionError", "annotate_passages", "as_of_date", "build_library", "compare_documents", "diff_documents",
+    "LABELS_EN", "LABELS_ZH", "ChangeQuestion", "Comparison", "Diff", "DocDates", "Edition", "HistoryEvent", "Library", "Validity",
+    "VersionError", "annotate_passages", "as_of_date", "build_library", "change_question", "compare_documents", "diff_documents",
     "document_versions", "is_sidecar", "label", "library_for", "normalize_title", "parse_date", "parse_dates",
     "parse_sidecar", "record_sidecars", "version_meta",
 ]
