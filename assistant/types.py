@@ -214,6 +214,7 @@ class Filters:
 # The keys of a filter spec and the Filters fields they set.
 FILTER_KEYS = {"doc": "doc_ids", "issuer": "issuers", "from": "date_from", "to": "date_to", "as_of": "as_of"}
 FILTER_KEYS_HELP = ", ".join(FILTER_KEYS)
+FILTER_KEYS["asof"] = "as_of"  # also accepted
 
 
 def _checked_date(raw: str | None) -> str | None:
