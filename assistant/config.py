@@ -149,6 +149,11 @@ class UISettings(_Section):
     upload_dir: Path = Field(Path("uploads"), description="Where uploaded documents are stored.")
     max_upload_mb: int = Field(50, ge=1, description="Largest accepted upload.")
     auth_env: str = Field("ASSISTANT_AUTH", description="Environment variable with 'user:password' for the web UI.")
+    examples: list[str] = Field(
+        default_factory=list,
+        description="Example questions shown under the question box (at most 4); default: questions about the "
+        "indexed documents (the checked sample questions for the bundled sample corpus).",
+    )
 
 
 class OCRSettings(_Section):
