@@ -58,9 +58,50 @@ class OCREngine(Protocol):
 
     name: str
 
-    def recognise(self, image: Any) -> tuple[list[tuple[list[list[float]], str, float]], float]:
-        """Return ([(box corner points, text, score) ...] in reading order, seconds spent) for a PIL image."""
+    def recognise(
+        self, image: Any, classify: bool = True
+    ) -> tuple[list[tuple[list[list[float]], str, float]], float]:
+        """Return ([(box corner points, text, score) ...], seconds spent) for a PIL image; `classify` lets the engine
+        turn upside-down lines before reading them."""
         ...
+
+
+@dataclass
+class OCROptions:
+    """How a loader runs OCR: built by ingest from `Settings.ocr`; `None` in its place means no OCR."""
+
+    enabled: bool = True
+    dpi: int = 200
+    min_confidence: float = 0.5
+    cache_dir: Path | None = None  # recognised pages are kept here (the index folder's ocr_cache/)
+    progress: OCRProgress | None = None
+    engine: OCREngine | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any, progress: OCRProgress | None = None) -> OCROptions | None:
+        """From `Settings`: None when OCR is turned off."""
+        if not settings.ocr.enabled:
+            return None
+        return cls(
+            dpi=settings.ocr.dpi,
+            min_confidence=settings.ocr.min_confidence,
+            cache_dir=Path(settings.store.path) / "ocr_cache",
+            progress=progress,
+        )
+
+    def cache(self) -> PageCache | None:
+        return PageCache(self.cache_dir) if self.cache_dir else None
+
+
+def ocr_meta(results: Iterable[PageOCR], *, pages: bool = True) -> dict[str, str]:
+    """Document metadata for recognised text: ocr=true, the mean confidence and which pages were recognised."""
+    kept = [r for r in results if r.text.strip()]
+    if not kept:
+        return {}
+    meta = {"ocr": "true", "ocr_confidence": f"{mean_confidence(kept):.3f}"}
+    if pages:
+        meta["ocr_pages"] = ",".join(str(r.page) for r in kept)
+    return meta
 
 
 # ----- when a page needs OCR ---------------------------------------------------------------
@@ -116,11 +157,13 @@ class RapidOCREngine:
                 self._model = RapidOCR(**kwargs)
             return self._model
 
-    def recognise(self, image: Any) -> tuple[list[tuple[list[list[float]], str, float]], float]:
+    def recognise(
+        self, image: Any, classify: bool = True
+    ) -> tuple[list[tuple[list[list[float]], str, float]], float]:
         import numpy as np
 
         model = self._load()
-        result, elapsed = model(np.asarray(image.convert("RGB")))
+        result, elapsed = model(np.asarray(image.convert("RGB")), use_cls=classify)
         lines = [(box, str(text), float(score)) for box, text, score in (result or [])]
         return lines, float(sum(elapsed or [0.0]))
 
@@ -183,19 +226,23 @@ def recognise_image(image: Any, engine: OCREngine | None = None, page: int = 0) 
     """OCR one image in the orientation that reads best (0°, or 90°/270°/180° when the first reading is poor)."""
     engine = engine or default_engine()
     image = _bounded(image)
-    lines, _ = engine.recognise(image)
+    # The 0/180-degree line classifier stays off: it would turn the lines of an upside-down page one by one and
+    # read them in reverse order; an upside-down page reads poorly instead and is then tried turned round.
+    lines, _ = engine.recognise(image, classify=False)
     text, confidence = lines_to_text(lines)
     best = PageOCR(page, text, confidence, 0)
-    if _vertical_share(lines) > 0.5 or confidence < _RETRY_CONFIDENCE or len(text) < _MIN_TEXT_CHARS:
-        # Lines running down the page (turned by 90°), or a poor reading: try the other orientations and keep
-        # the one that yields the most confidently read characters.
-        candidates = (90, 270, 180) if _vertical_share(lines) > 0.5 else (180, 90, 270)
-        for angle in candidates:
-            turned_lines, _ = engine.recognise(image.rotate(angle, expand=True, fillcolor="white"))
+    vertical = _vertical_share(lines) > 0.5
+    if vertical or confidence < _RETRY_CONFIDENCE or len(text) < _MIN_TEXT_CHARS:
+        # Lines running down the page (turned by 90°: the engine reads such columns, but in the wrong order), or
+        # a poor reading: try the other orientations and keep the one with the most confidently read characters.
+        floor = 0.0 if vertical else _quality(best.text, best.confidence) * 1.1
+        for angle in (90, 270) if vertical else (180, 90, 270):
+            turned_lines, _ = engine.recognise(image.rotate(angle, expand=True, fillcolor="white"), classify=False)
             t, c = lines_to_text(turned_lines)
-            if _quality(t, c) > _quality(best.text, best.confidence) * 1.1:
-                best = PageOCR(page, t, c, angle)
-            if best.confidence >= 0.9 and len(best.text) >= _MIN_TEXT_CHARS:
+            q = _quality(t, c)
+            if q > floor and _vertical_share(turned_lines) <= 0.5:
+                best, floor = PageOCR(page, t, c, angle), q * 1.1
+            if best.rotation and best.confidence >= 0.9 and len(best.text) >= _MIN_TEXT_CHARS:
                 break
     return best
 

@@ -102,6 +102,14 @@ def to_text(table: Table, group_chars: int = GROUP_CHARS) -> str:
     return "\n\n".join(blocks)
 
 
+_LOOSE_TABLE_LINE = re.compile(f"\n[ \t]*\n(?=(?:{HEADER_PREFIX}|{ROW_PREFIX}))")
+
+
+def tighten(text: str) -> str:
+    """Remove the blank lines an HTML-to-text extractor puts between the lines of a table block."""
+    return _LOOSE_TABLE_LINE.sub("\n", text)
+
+
 def parse_table_block(text: str) -> tuple[str, list[str], list[list[str]]] | None:
     """(caption, header, rows) from a block written by `to_text` (one group), or None when `text` holds none."""
     caption, header, rows = "", None, []
@@ -218,11 +226,13 @@ def replace_html_tables(tree: Any) -> int:
         if parsed is None or not parsed.rows:
             continue
         div = etree.Element("div")
-        for block in to_text(parsed).split("\n\n"):
-            for line in block.split("\n"):
-                p = etree.SubElement(div, "p")
-                p.text = line
-            etree.SubElement(div, "p").text = ""
+        for block in to_text(parsed).split("\n\n"):  # one paragraph per row group, rows on lines of their own
+            p = etree.SubElement(div, "p")
+            lines = block.split("\n")
+            p.text = lines[0]
+            for line in lines[1:]:
+                br = etree.SubElement(p, "br")
+                br.tail = line
         div.tail = table.tail
         parent = table.getparent()
         if parent is None:

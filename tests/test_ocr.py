@@ -1,0 +1,227 @@
+"""OCR of scanned PDFs and of pictures in DOCX files, with the real bundled RapidOCR models.
+
+Scans are rendered here from text written here (tests/scans.py, Noto CJK from Debian's
+fonts-noto-cjk), so nothing is read from ../shared.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+from assistant.config import load_settings
+from assistant.documents import load_document
+from assistant.errors import DocumentError
+from assistant.ocr import (
+    OCROptions,
+    PageCache,
+    PageOCR,
+    RapidOCREngine,
+    content_key,
+    garbled_share,
+    lines_to_text,
+    page_needs_ocr,
+)
+from tests.scans import cjk_font_path, render_pages, save_image_pdf
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_font = pytest.mark.skipif(cjk_font_path() is None, reason="needs Debian's fonts-noto-cjk")
+
+TEXT = (
+    "第一条 为促进软件产业发展，制定本办法。\n"
+    "第二条 软件企业出海保险补贴比例为百分之五十。\n"
+    "第三条 单个企业年度补贴最高二百万元。"
+)
+
+
+@pytest.fixture(scope="module")
+def engine() -> RapidOCREngine:
+    return RapidOCREngine()
+
+
+class CountingEngine:
+    """The real engine, counting how many images it was asked to read."""
+
+    name = "counting"
+
+    def __init__(self, inner: RapidOCREngine) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def recognise(self, image, classify=True):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return self.inner.recognise(image, classify)
+
+
+def scan_pdf(path: Path, texts: list[str], rotate: dict[int, int] | None = None) -> Path:
+    images = []
+    for n, text in enumerate(texts, start=1):
+        img = render_pages(text, dpi=150, pt=16, max_pages=1)[0][0]
+        if rotate and n in rotate:
+            img = img.rotate(rotate[n], expand=True, fillcolor=255)
+        images.append(img)
+    return save_image_pdf(images, path, dpi=150)
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_garbled_text_layer_is_detected() -> None:
+    assert garbled_share("软件企业出海保险") == 0.0
+    assert garbled_share("\ue000\ue001\ue002 ab") > 0.5  # private-use glyphs from a broken font map
+    assert garbled_share("(cid:12)(cid:13)(cid:14)") > 0.5
+    assert page_needs_ocr("")
+    assert page_needs_ocr(" 3 ", has_image=True)  # only a page number over a scan
+    assert not page_needs_ocr(" 3 ", has_image=False)
+    assert not page_needs_ocr("第一条 为促进软件产业发展，制定本办法。", has_image=True)
+
+
+def test_boxes_become_lines_in_reading_order() -> None:
+    boxes = [
+        ([[300, 10], [500, 10], [500, 40], [300, 40]], "补贴比例", 0.9),
+        ([[10, 60], [200, 60], [200, 90], [10, 90]], "第二行", 1.0),
+        ([[10, 12], [200, 12], [200, 42], [10, 42]], "第一行", 1.0),
+    ]
+    text, confidence = lines_to_text(boxes)
+    assert text == "第一行 补贴比例\n第二行"
+    assert 0.9 < confidence < 1.0
+
+
+@needs_font
+def test_image_only_pdf_is_recognised_page_by_page(tmp_path: Path, engine: RapidOCREngine) -> None:
+    pdf = scan_pdf(tmp_path / "scan.pdf", ["第一页 软件企业出海保险补贴比例为百分之五十。", TEXT])
+    seen: list[tuple[int, int, str]] = []
+    doc = load_document(pdf, tmp_path, ocr=OCROptions(engine=engine, progress=lambda *a: seen.append(a)))
+    assert "软件企业出海保险补贴比例为百分之五十" in squash(doc.text)
+    assert "单个企业年度补贴最高二百万元" in squash(doc.text)
+    assert [p.page for p in doc.pages] == [1, 2]
+    first = doc.text[doc.pages[0].start : doc.pages[0].end]
+    assert "第一页" in first and "第三条" not in first  # pages keep their numbers
+    assert doc.meta["ocr"] == "true" and doc.meta["ocr_pages"] == "1,2"
+    assert float(doc.meta["ocr_confidence"]) > 0.9
+    assert [s[:2] for s in seen] == [(1, 2), (2, 2)]  # progress page by page
+
+
+@needs_font
+def test_page_turned_by_90_degrees_reads_in_order(tmp_path: Path, engine: RapidOCREngine) -> None:
+    pdf = scan_pdf(tmp_path / "turned.pdf", [TEXT], rotate={1: 90})
+    doc = load_document(pdf, tmp_path, ocr=OCROptions(engine=engine))
+    text = squash(doc.text)
+    assert text.index("第一条") < text.index("第二条") < text.index("第三条")
+    assert "软件企业出海保险补贴比例" in text
+
+
+def test_ocr_off_reports_the_scan(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60, style="F")
+    path = tmp_path / "scan.pdf"
+    pdf.output(str(path))
+    settings = load_settings(ocr={"enabled": False})
+    assert OCROptions.from_settings(settings) is None
+    with pytest.raises(DocumentError, match="no text layer — scanned PDF, needs OCR"):
+        load_document(path, tmp_path, ocr=OCROptions.from_settings(settings))
+    options = OCROptions.from_settings(load_settings(store={"path": tmp_path / "idx"}))
+    assert options is not None and options.cache_dir == tmp_path / "idx" / "ocr_cache"
+
+
+def test_blank_scan_is_reported_with_a_reason(tmp_path: Path, engine: RapidOCREngine) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_fill_color(200)
+    pdf.rect(20, 20, 100, 60, style="F")  # a grey photo: nothing to read
+    path = tmp_path / "blank.pdf"
+    pdf.output(str(path))
+    with pytest.raises(DocumentError, match="OCR recognised no text"):
+        load_document(path, tmp_path, ocr=OCROptions(engine=engine))
+
+
+def test_encrypted_scan_is_reported(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    path = tmp_path / "locked.pdf"
+    with path.open("wb") as f:
+        writer.write(f)
+    with pytest.raises(DocumentError, match="encrypted PDF"):
+        load_document(path, tmp_path, ocr=OCROptions())
+
+
+def _image_docx(path: Path, texts: list[str]) -> Path:
+    import docx
+    from docx.shared import Cm
+
+    d = docx.Document()
+    for text in texts:
+        buf = BytesIO()
+        img = render_pages(text, dpi=150, pt=16, max_pages=1)[0][0]
+        img.crop((0, 0, img.width, img.height // 3)).save(buf, "PNG")
+        buf.seek(0)
+        d.add_picture(buf, width=Cm(15))
+    d.save(str(path))
+    return path
+
+
+@needs_font
+def test_docx_holding_only_images(tmp_path: Path, engine: RapidOCREngine) -> None:
+    path = _image_docx(tmp_path / "attachment.docx", [TEXT])
+    with pytest.raises(DocumentError, match="holds only images"):
+        load_document(path, tmp_path)  # OCR off
+    doc = load_document(path, tmp_path, ocr=OCROptions(engine=engine))
+    assert "软件企业出海保险补贴比例为百分之五十" in squash(doc.text)
+    assert doc.meta["ocr"] == "true"
+
+
+def test_page_cache_round_trip(tmp_path: Path) -> None:
+    cache = PageCache(tmp_path)
+    assert cache.get("k", 1) is None
+    cache.put("k", PageOCR(1, "第一条", 0.97, 90))
+    assert cache.get("k", 1) == PageOCR(1, "第一条", 0.97, 90)
+    (tmp_path / "k" / "2.json").write_text("{broken", encoding="utf-8")
+    assert cache.get("k", 2) is None  # a torn file is recognised again, not trusted
+    cache.drop("k")
+    assert cache.get("k", 1) is None
+
+
+KILLED_RUN = r"""
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from assistant.documents import load_document
+from assistant.ocr import OCROptions
+load_document(Path(sys.argv[1]), Path(sys.argv[1]).parent, ocr=OCROptions(cache_dir=Path(sys.argv[2])))
+print("finished")
+"""
+
+
+@needs_font
+def test_kill_9_mid_ocr_resumes_without_redoing_pages(tmp_path: Path, engine: RapidOCREngine) -> None:
+    pages = [f"第{n}页 软件企业出海保险补贴比例为百分之{n}十。" for n in "一二三"]
+    pdf = scan_pdf(tmp_path / "long-scan.pdf", pages)
+    cache_dir = tmp_path / "ocr_cache"
+    env = {**os.environ, "ASSISTANT_FAILPOINTS": "ocr_page:2"}  # SIGKILL right after page 2 is recognised
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(pdf), str(cache_dir), str(ROOT)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == -9 and "finished" not in proc.stdout
+    key = content_key(pdf)
+    assert sorted(p.name for p in (cache_dir / key).iterdir()) == ["1.json", "2.json"]
+    counting = CountingEngine(engine)
+    doc = load_document(pdf, tmp_path, ocr=OCROptions(cache_dir=cache_dir, engine=counting))
+    assert counting.calls == 1  # only page 3 was read again
+    text = squash(doc.text)
+    for n in "一二三":
+        assert f"第{n}页" in text
