@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import DocumentError
+from ..ocr import OCROptions
 from ..types import Document
 from .decoding import decode_text
 from .discovery import DOC_TYPES, SUPPORTED, discover, doc_id_for, unsupported
@@ -44,8 +45,10 @@ PARSERS: dict[str, Callable[[Path, str], Parsed]] = {
 }
 
 
-def load_document(path: Path, root: Path) -> Document:
-    """Read one file into a `Document`; raises `DocumentError(path, reason)` for any bad file."""
+def load_document(path: Path, root: Path, *, ocr: OCROptions | None = None) -> Document:
+    """Read one file into a `Document`; raises `DocumentError(path, reason)` for any bad file.
+
+    With `ocr`, scanned PDF pages and pictures in DOCX files are recognised (`assistant.ocr`)."""
     path = Path(path)
     where = str(path)
     suffix = path.suffix.lower()
@@ -63,7 +66,12 @@ def load_document(path: Path, root: Path) -> Document:
         raise DocumentError(where, "empty file")
     doc_type = DOC_TYPES[suffix]
     try:
-        parsed = PARSERS[doc_type](path, where)
+        if doc_type == "pdf":
+            parsed = parse_pdf(path, where, ocr)
+        elif doc_type == "docx":
+            parsed = parse_docx(path, where, ocr)
+        else:
+            parsed = PARSERS[doc_type](path, where)
     except DocumentError:
         raise
     except OSError as exc:
@@ -80,6 +88,6 @@ def load_document(path: Path, root: Path) -> Document:
         text=parsed.text,
         doc_type=doc_type,
         pages=parsed.pages,
-        meta=detect_meta(parsed.text),
+        meta=detect_meta(parsed.text) | parsed.meta,
         headings=parsed.headings,
     )

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..tables import replace_html_tables, tighten
 from .decoding import decode_text
 from .parsed import Parsed
 from .text import markdown
@@ -70,10 +71,15 @@ def parse_html(path: Path, where: str) -> Parsed:
 
     html = _decode_html(path.read_bytes(), where)
     tree = _html_tree(html)
+    with_tables = _html_tree(html)
+    if replace_html_tables(with_tables):  # tables as header-keeping text blocks (assistant.tables)
+        import lxml.html  # type: ignore[import-untyped]
+
+        html = lxml.html.tostring(with_tables, encoding="unicode")
     extracted = trafilatura.extract(
         html, output_format="markdown", include_tables=True, include_comments=False, include_images=False
     )
-    parsed = markdown(extracted or "")
+    parsed = markdown(tighten(extracted or ""))
     if not parsed.text.strip():
         parsed = markdown(_html_fallback_markdown(_html_tree(html)))
     parsed.title_hint = _html_title(tree)

@@ -19,6 +19,7 @@ class Parsed:
     pages: list[PageSpan] = field(default_factory=list)
     headings: list[tuple[int, int, str]] = field(default_factory=list)  # (offset, level, text)
     title_hint: str = ""  # PDF metadata title or HTML <h1>/<title>
+    meta: dict[str, str] = field(default_factory=dict)  # found while parsing: ocr, ocr_confidence, ocr_pages
 
 
 def normalise(text: str) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from ..errors import DocumentError
+from ..ocr import OCROptions, PageOCR, ocr_meta, ocr_pdf_pages, page_needs_ocr
+from ..tables import TABLE_MARK, pdf_tables_by_page
 from ..textutil import CJK_PUNCT, CJK_SCRIPT, CN_NUMERALS
 from ..types import PageSpan
 from .parsed import Parsed, normalise
@@ -80,8 +83,9 @@ def _meaningful_pdf_title(title: str, path: Path) -> bool:
     return not re.search(r"\.(docx?|wps|pdf|xlsx?|pptx?|rtf|tmp|indd)$", low)
 
 
-def parse_pdf(path: Path, where: str) -> Parsed:
-    """A PDF file with a text layer."""
+def parse_pdf(path: Path, where: str, ocr: OCROptions | None = None, tables: bool = True) -> Parsed:
+    """A PDF file: its text layer page by page; pages with no or garbled text are recognised by OCR (when `ocr` is
+    given) and ruled tables become header-keeping blocks (`assistant.tables`)."""
     from pypdf import PdfReader
 
     try:
@@ -98,14 +102,29 @@ def parse_pdf(path: Path, where: str) -> Parsed:
         raise
     except Exception as exc:  # pypdf raises PdfReadError, ValueError, KeyError ... on damaged files
         raise DocumentError(where, f"not a valid PDF: {type(exc).__name__}: {exc}") from exc
+    raw: list[str] = []
+    for number, page in enumerate(pages, start=1):
+        try:
+            raw.append(page.extract_text() or "")
+        except Exception as exc:  # a damaged content stream
+            raise DocumentError(where, f"not a valid PDF: page {number} cannot be read ({exc})") from exc
+    scanned = [n for n, text in enumerate(raw, start=1) if page_needs_ocr(text, _has_image(pages[n - 1]))]
+    recognised = _recognise(path, where, scanned, ocr) if scanned and ocr is not None and ocr.enabled else {}
+    with_tables = _tables(path, [n for n in range(1, len(raw) + 1) if n not in recognised]) if tables else {}
     spans: list[PageSpan] = []
     parts: list[str] = []
     pos = 0
-    for number, page in enumerate(pages, start=1):
-        try:
-            text = clean_pdf_text(page.extract_text() or "")
-        except Exception as exc:  # a damaged content stream
-            raise DocumentError(where, f"not a valid PDF: page {number} cannot be read ({exc})") from exc
+    for number, page_text in enumerate(raw, start=1):
+        if number in recognised:
+            text = clean_pdf_text(recognised[number].text)
+        elif number in with_tables:
+            # Table blocks are kept as they are: unwrapping would join their rows.
+            text = "\n\n".join(
+                block if block.startswith(TABLE_MARK) else clean_pdf_text(block)
+                for block in with_tables[number].split("\n\n")
+            )
+        else:
+            text = clean_pdf_text(page_text)
         if text:
             pos += 2 if parts else 0
             spans.append(PageSpan(number, pos, pos + len(text)))
@@ -114,11 +133,58 @@ def parse_pdf(path: Path, where: str) -> Parsed:
         else:
             spans.append(PageSpan(number, pos, pos))
     if not parts:
-        raise DocumentError(where, "no text layer — scanned PDF, needs OCR" if pages else "no text found (no pages)")
+        if not pages:
+            raise DocumentError(where, "no text found (no pages)")
+        if ocr is not None and ocr.enabled:
+            raise DocumentError(
+                where, f"no text layer, and OCR recognised no text on its {len(pages)} page(s) (a blank or photo scan?)"
+            )
+        raise DocumentError(where, "no text layer — scanned PDF, needs OCR")
     hint = ""
     try:
         raw_title = reader.metadata.title if reader.metadata else None
         hint = " ".join(str(raw_title or "").split())
     except Exception:  # broken metadata only costs us the title hint
         hint = ""
-    return Parsed("\n\n".join(parts), pages=spans, title_hint=hint if _meaningful_pdf_title(hint, path) else "")
+    return Parsed(
+        "\n\n".join(parts),
+        pages=spans,
+        title_hint=hint if _meaningful_pdf_title(hint, path) else "",
+        meta=ocr_meta(recognised.values()),
+    )
+
+
+def _has_image(page: Any) -> bool:
+    """Whether a page draws an image (a scan) — only its resources are looked at, nothing is decoded."""
+    try:
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources is not None else None
+        if xobjects is None:
+            return False
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.get_object().values())
+    except Exception:  # odd resource dictionaries: treat as a possible scan
+        return True
+
+
+def _recognise(path: Path, where: str, pages: list[int], ocr: OCROptions) -> dict[int, PageOCR]:
+    """OCR of the given pages; pages read with too little confidence are left out."""
+    try:
+        results = ocr_pdf_pages(
+            path, pages, engine=ocr.engine, cache=ocr.cache(), dpi=ocr.dpi, progress=ocr.progress
+        )
+    except DocumentError:
+        raise
+    except Exception as exc:  # PDFium or the OCR engine on a damaged page
+        raise DocumentError(where, f"OCR failed: {type(exc).__name__}: {exc}") from exc
+    return {n: r for n, r in results.items() if r.text.strip() and r.confidence >= ocr.min_confidence}
+
+
+def _tables(path: Path, pages: list[int]) -> dict[int, str]:
+    """Page text with table blocks for the pages (among `pages`) that have ruled tables."""
+    if not pages:
+        return {}
+    try:
+        found = pdf_tables_by_page(str(path), pages)
+    except Exception:  # pdfplumber on an odd file: the plain text layer is still there
+        return {}
+    return {n: text for n, (text, _) in found.items()}
