@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bm25 import tokenize
+from .attachments import attachment_meta, attachments_last
 from .chunking import chunk_document
 from .config import Settings
 from .documents import discover, doc_id_for, load_document
 from .errors import DocumentError
 from .failpoints import failpoint
 from .index import Index, open_index, token_limit, wipe_index
+from .ocr import OCROptions
 from .types import Chunk, Document
 from .versions import is_sidecar, record_sidecars, version_meta
 
@@ -140,11 +142,15 @@ def ingest(
     index = index or open_index(settings, create=True)
     try:
         files, errors = discover(paths)
+        files = attachments_last(files)  # a parent's title is known when its attachment files are linked to it
         errors = [e for e in errors if not is_sidecar(e.path)]  # corpus.meta.csv is read below, not a document
         report.failed.extend((e.path, e.reason) for e in errors)
         known = {d.doc_id: d for d in index.catalog.documents()}
         seen: dict[str, Path] = {}
         fingerprint = settings.index_fingerprint()
+        ocr = OCROptions.from_settings(settings)  # None when [ocr] enabled = false
+        all_ids = {doc_id_for(f, r) for f, r in files}
+        titles = {d.doc_id: d.title for d in known.values()}
         for n, (file, root) in enumerate(files):
             if progress:
                 progress(n, len(files), file.name)
@@ -161,7 +167,9 @@ def ingest(
                 if record and record.status == "complete" and record.content_hash == content_hash:
                     report.unchanged.append(doc_id)
                     continue
-                doc = load_document(file, root)
+                doc = load_document(file, root, ocr=ocr.for_file(progress, n, len(files)) if ocr else None)
+                doc.meta.update(attachment_meta(doc_id, all_ids, titles))  # 附件 files name their parent
+                titles[doc_id] = doc.title
                 doc.meta.update(version_meta(doc))  # dates, history, repeals, region (assistant.versions)
                 failpoint("parsed")
                 doc.path = str(file.resolve())  # absolute, so a later run can tell the file was removed

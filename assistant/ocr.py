@@ -23,7 +23,7 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -88,6 +88,16 @@ class OCROptions:
             cache_dir=Path(settings.store.path) / "ocr_cache",
             progress=progress,
         )
+
+    def for_file(self, progress: Callable[[int, int, str], None] | None, done: int, total: int) -> OCROptions:
+        """A copy whose page progress is reported through an ingest's file progress: (done, total, "name OCR p/n")."""
+        if progress is None:
+            return self
+
+        def report(page: int, pages: int, what: str) -> None:
+            progress(done, total, f"{what} (OCR {page}/{pages})")
+
+        return replace(self, progress=report)
 
     def cache(self) -> PageCache | None:
         return PageCache(self.cache_dir) if self.cache_dir else None
@@ -232,7 +242,7 @@ def recognise_image(image: Any, engine: OCREngine | None = None, page: int = 0) 
     text, confidence = lines_to_text(lines)
     best = PageOCR(page, text, confidence, 0)
     vertical = _vertical_share(lines) > 0.5
-    if vertical or confidence < _RETRY_CONFIDENCE or len(text) < _MIN_TEXT_CHARS:
+    if lines and (vertical or confidence < _RETRY_CONFIDENCE or len(text) < _MIN_TEXT_CHARS):  # nothing found: blank
         # Lines running down the page (turned by 90°: the engine reads such columns, but in the wrong order), or
         # a poor reading: try the other orientations and keep the one with the most confidently read characters.
         floor = 0.0 if vertical else _quality(best.text, best.confidence) * 1.1

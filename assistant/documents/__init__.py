@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ..attachments import attachment_headings
 from ..errors import DocumentError
 from ..ocr import OCROptions
 from ..types import Document
@@ -89,5 +90,12 @@ def load_document(path: Path, root: Path, *, ocr: OCROptions | None = None) -> D
         doc_type=doc_type,
         pages=parsed.pages,
         meta=detect_meta(parsed.text) | parsed.meta,
-        headings=parsed.headings,
+        headings=_with_attachments(parsed.headings, parsed.text),
     )
+
+
+def _with_attachments(headings: list[tuple[int, int, str]], text: str) -> list[tuple[int, int, str]]:
+    """The parser's headings plus a top-level heading at each 附件 line (assistant.attachments)."""
+    taken = {offset for offset, _, _ in headings}
+    extra = [h for h in attachment_headings(text) if h[0] not in taken]
+    return sorted(headings + extra) if extra else headings
