@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from .textutil import section_parts
 from .types import Answer, Passage
 
 
 def passage_label(p: Passage) -> str:
+    """'《title》 · 第三章 促进措施 › 第十二条 · p. 3': document, section path and page of a passage."""
     parts = [f"《{p.title}》" if p.title else p.doc_id]
-    if p.section:
-        parts.append(p.section)
+    if section := " › ".join(section_parts(p.section)):
+        parts.append(section)
     if p.page:
         parts.append(f"p. {p.page}")
     return " · ".join(parts)

@@ -21,6 +21,7 @@ HELP = """Commands:
   /sources        sources of the last answer (cited passages, or related ones after a refusal)
   /open N         the full text of passage N of the last answer
   /filter         show the current filter;  /filter doc=ID[,ID] issuer=NAME from=YYYY-MM-DD to=YYYY-MM-DD
+                  as_of=YYYY-MM-DD (the editions in force on that date)
   /filter clear   remove the filter
   /reset          start a new conversation
   /help           this help
@@ -28,27 +29,8 @@ HELP = """Commands:
 
 
 def parse_filter(args: str) -> Filters:
-    """`doc=a,b issuer=广东省人民政府 from=2024-01-01 to=2025-12-31` -> Filters."""
-    f = Filters()
-    for part in args.split():
-        key, _, value = part.partition("=")
-        if not value:
-            raise AssistantError(f"Filter '{part}' should look like key=value (keys: doc, issuer, from, to).")
-        if key == "doc":
-            f.doc_ids = [v for v in value.split(",") if v]
-        elif key == "issuer":
-            f.issuers = [v for v in value.split(",") if v]
-        elif key == "from":
-            f.date_from = value
-        elif key == "to":
-            f.date_to = value
-        elif key in ("asof", "as_of"):  # answer from the editions in force on that date (assistant.versions)
-            from .versions import as_of_date
-
-            f.as_of = str(as_of_date(value))
-        else:
-            raise AssistantError(f"Unknown filter key '{key}' (use doc, issuer, from, to).")
-    return f
+    """`doc=a,b issuer=广东省人民政府 from=2024-01-01 to=2025-12-31 as_of=2024-06-30` -> Filters (Filters.parse)."""
+    return Filters.parse(args)
 
 
 def _lines(interactive: bool) -> Iterator[str]:
@@ -96,8 +78,7 @@ class ChatSession:
             if self.last is None:
                 self.console.print("No answer yet.")
             else:
-                for i, p in enumerate(self.last.passages, 1):
-                    self.console.print(f"[{i}] {passage_label(p)}  (score {p.score:.3f})", highlight=False)
+                self.print_sources(self.last)
         elif name == "open":
             if self.last is None or not args.isdigit() or not 1 <= int(args) <= len(self.last.passages):
                 self.console.print("Usage: /open N, with N from /sources.")
@@ -120,6 +101,17 @@ class ChatSession:
         else:
             self.console.print(f"Unknown command /{name}. Type /help.")
         return True
+
+    def print_sources(self, answer: Answer) -> None:
+        """The passages of an answer by rank: document, section and page, and which [n] cite them."""
+        cited: dict[str, list[int]] = {}
+        for c in answer.citations:
+            if c.supported:
+                cited.setdefault(c.passage.chunk_id, []).append(c.n)
+        for rank, p in enumerate(answer.passages, 1):
+            marks = " ".join(f"[{n}]" for n in sorted(set(cited.get(p.chunk_id, []))))
+            note = f"  — cited as {marks}" if marks else ""
+            self.console.print(f"[{rank}] {passage_label(p)}{note}", highlight=False, markup=False, soft_wrap=True)
 
     def ask(self, question: str) -> None:
         def show_sources(passages: list) -> None:

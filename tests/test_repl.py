@@ -26,7 +26,8 @@ def test_chat_transcript(small_index) -> None:
     )
     assert "/sources" in transcript and "/open N" in transcript  # help text
     assert "300万元" in transcript  # the answer
-    assert "[1] 《广东省软件产业促进办法（示例）》" in transcript  # /sources lists passages
+    assert "[1] 《广东省软件产业促进办法（示例）》" in transcript  # /sources lists passages by rank
+    assert "score" not in transcript and "cited as [1]" in transcript  # no raw fusion scores; what [1] cites
     assert "第四条" in transcript
     assert "Filter: Filters(doc_ids=['going-global-en']" in transcript
     assert "Filter cleared." in transcript and "New conversation." in transcript
