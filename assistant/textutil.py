@@ -139,6 +139,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 _CN_DIGITS = {
     "零": 0,
     "〇": 0,
+    "○": 0,  # a circle typed (or OCR-read) for 〇 in years such as 二○一九
+    "Ｏ": 0,
     "一": 1,
     "二": 2,
     "两": 2,
