@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 TABLE_MARK = "【表格】"
@@ -266,6 +267,13 @@ def pdf_grid(rows: list[list[str | None]]) -> list[list[str]]:
     return grid
 
 
+def _text_in(textpage: Any, height: float, x0: float, top: float, x1: float, bottom: float) -> str:
+    """PDFium's text inside a box given in pdfplumber's top-down coordinates."""
+    if bottom - top < 0.5:
+        return ""
+    return str(textpage.get_text_bounded(x0, height - bottom, x1, height - top))
+
+
 def pdf_tables_by_page(path: str, pages: list[int] | None = None) -> dict[int, tuple[str, list[Table]]]:
     """For each page (1-based) of a PDF that has ruled tables: (the page's text with each table replaced by its text
     block, the tables). Pages without tables are left out.
@@ -291,12 +299,7 @@ def pdf_tables_by_page(path: str, pages: list[int] | None = None) -> dict[int, t
                     pg = doc[number - 1]
                     textpage = pg.get_textpage()
                     height = page.height
-
-                    def text_in(x0: float, top: float, x1: float, bottom: float) -> str:
-                        if bottom - top < 0.5:
-                            return ""
-                        return str(textpage.get_text_bounded(x0, height - bottom, x1, height - top))
-
+                    text_in = partial(_text_in, textpage, height)
                     parsed = []
                     for t in found:
                         rows = [
@@ -323,3 +326,45 @@ def pdf_tables_by_page(path: str, pages: list[int] | None = None) -> dict[int, t
     finally:
         doc.close()
     return out
+
+
+# ----- display -----
+
+
+def text_with_tables_html(text: str, mark: tuple[int, int] | None = None) -> str | None:
+    """HTML for a passage that holds table blocks: each block as a <table> (header row in <th>), other lines
+    escaped; the rows overlapping `mark` (a span of `text`) are highlighted. None when `text` holds no table."""
+    from html import escape
+
+    if HEADER_PREFIX not in text:
+        return None
+    out: list[str] = []
+    rows: list[str] = []
+    pos = 0
+
+    def flush() -> None:
+        if rows:
+            out.append(f'<table class="src-table">{"".join(rows)}</table>')
+            rows.clear()
+
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        hit = bool(mark and mark[1] > mark[0] and start < mark[1] and mark[0] < end)
+        if line.startswith(HEADER_PREFIX):
+            cells = "".join(f"<th>{escape(c.strip())}</th>" for c in line[len(HEADER_PREFIX) :].split("|"))
+            rows.append(f"<tr>{cells}</tr>")
+        elif line.startswith(ROW_PREFIX) and rows:
+            cells = "".join(f"<td>{escape(c.strip())}</td>" for c in line[len(ROW_PREFIX) :].split("|"))
+            rows.append(f'<tr{" class=hit" if hit else ""}>{cells}</tr>')
+        else:
+            flush()
+            if line.startswith(TABLE_MARK):
+                caption = line[len(TABLE_MARK) :].strip()
+                if caption:
+                    out.append(f'<div class="src-table-caption">{escape(caption)}</div>')
+            elif line.strip():
+                out.append(f"<mark>{escape(line)}</mark>" if hit else escape(line))
+                out.append("\n")
+    flush()
+    return "".join(out)

@@ -120,6 +120,9 @@ body, .gradio-container { font-feature-settings: "palt" 0; }
 .src-meta { display: flex; flex-wrap: wrap; gap: 4px 10px; font-size: 12px; color: var(--body-text-color-subdued);
             margin: 4px 0 6px; }
 .src-text { font-size: 14px; line-height: 1.8; white-space: pre-wrap; color: var(--body-text-color); }
+.src-table { border-collapse: collapse; margin: 4px 0; white-space: normal; font-size: 13px; }
+.src-table th, .src-table td { border: 1px solid var(--border-color-primary); padding: 2px 6px; }
+.src-table th { background: var(--background-fill-secondary); } .src-table tr.hit td { background: #fef08a; }
 mark { background: #fef08a; color: inherit; padding: 1px 0; border-radius: 2px; }
 .open-doc { margin-top: 6px; border: none; background: none; color: #2563eb; cursor: pointer; font-size: 13px; padding: 0; }
 .open-doc:hover { text-decoration: underline; }

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..catalog import DocumentRecord
 from ..prompts import CITATION_RE
+from ..tables import text_with_tables_html
 from ..textutil import section_parts
 from ..types import Citation, Document, Passage
 from .i18n import t
@@ -121,15 +122,31 @@ def source_card(
         meta.append(f'<span>{esc(t("page", lang, page=passage.page))}</span>')
     if date := passage.meta.get("date"):
         meta.append(f"<span>{esc(date)}</span>")
+    meta += _scan_and_attachment_notes(passage, lang)
+    body = text_with_tables_html(passage.text, span) or _marked(passage.text, span)
     return (
         f'<div class="src-card{" focused" if focused else ""}" id="src-{turn_index}-{n}" data-n="{n}">'
         f'<div class="src-head"><span class="cite static">{n}</span>'
         f'<span class="src-title">{esc(passage.title or passage.doc_id)}</span></div>'
         f'<div class="src-meta">{"".join(meta)}</div>'
-        f'<div class="src-text">{_marked(passage.text, span)}</div>'
+        f'<div class="src-text">{body}</div>'
         f'<button class="open-doc" type="button" data-open="1" data-turn="{turn_index}" data-n="{n}">'
         f'{esc(t("open_in_doc", lang))} →</button></div>'
     )
+
+
+def _scan_and_attachment_notes(passage: Passage, lang: str) -> list[str]:
+    """"Text recognised by OCR" for passages from scanned pages, and the parent of an attachment file."""
+    notes = []
+    pages = {p for p in str(passage.meta.get("ocr_pages", "")).split(",") if p}
+    if passage.meta.get("ocr") == "true" and (not pages or not passage.pages or pages & {str(p) for p in passage.pages}):
+        conf = passage.meta.get("ocr_confidence", "")
+        label = "Text recognised by OCR" if lang == "en" else "OCR 识别文本"
+        notes.append(f'<span class="ocr" title="{esc(conf)}">{esc(label)}{f" ({esc(conf)})" if conf else ""}</span>')
+    if parent := passage.meta.get("parent_title") or passage.meta.get("parent_doc_id"):
+        label = f"{passage.meta.get('attachment') or '附件'} · 《{parent}》" if lang != "en" else f"Attachment of {parent}"
+        notes.append(f'<span class="attachment">{esc(label)}</span>')
+    return notes
 
 
 def sources_html(session: Session) -> str:
