@@ -36,7 +36,17 @@ def cn(n: int) -> str:
     """1..199 as a Chinese numeral (第一百零五条)."""
     if n >= 100:
         rest = n - 100
-        return "一百" + ("" if rest == 0 else ("零" + CN[rest] if rest < 10 else cn(rest) if rest >= 20 else "一十" + (CN[rest - 10] if rest > 10 else "")))
+        return "一百" + (
+            ""
+            if rest == 0
+            else (
+                "零" + CN[rest]
+                if rest < 10
+                else cn(rest)
+                if rest >= 20
+                else "一十" + (CN[rest - 10] if rest > 10 else "")
+            )
+        )
     if n >= 10:
         return ("" if n < 20 else CN[n // 10]) + "十" + (CN[n % 10] if n % 10 else "")
     return CN[n]
@@ -44,7 +54,9 @@ def cn(n: int) -> str:
 
 def synthetic_pair(n: int = 100, seed: int = 7) -> tuple[str, str]:
     rng = random.Random(seed)
-    words = "数据 安全 管理 部门 应当 依法 监督 检查 企业 个人 信息 保护 责任 规定 国家 建立 制度 行政 处罚 罚款".split()
+    words = (
+        "数据 安全 管理 部门 应当 依法 监督 检查 企业 个人 信息 保护 责任 规定 国家 建立 制度 行政 处罚 罚款".split()
+    )
     bodies = ["".join(rng.choice(words) for _ in range(rng.randint(15, 60))) + "。" for _ in range(n)]
     new = list(bodies)
     for i in rng.sample(range(n), 20):
@@ -53,8 +65,10 @@ def synthetic_pair(n: int = 100, seed: int = 7) -> tuple[str, str]:
         del new[i]
     for i in sorted(rng.sample(range(len(new)), 5)):
         new.insert(i, "".join(rng.choice(words) for _ in range(30)) + "。")
+
     def text(arts: list[str]) -> str:
         return "示例法\n\n" + "\n\n".join(f"第{cn(i)}条 {b}" for i, b in enumerate(arts, 1))
+
     return text(bodies), text(new)
 
 
@@ -85,12 +99,16 @@ def main() -> None:
             gold_changed = [n for o, n in pair["alignment"] if o is None] + [n for _, n in pair["changed"]]
             found = [e.new for e in diff.added + diff.changed if e.new]  # type: ignore[attr-defined]
             size = f"{diff.old_articles}→{diff.new_articles}"  # type: ignore[attr-defined]
-            print(f"{pair['name']:44} {size:>9} {precision:9.3f} {recall:7.3f} "
-                  f"{diff_recall(found, gold_changed) or 0:11.3f} {secs:7.3f}")
+            print(
+                f"{pair['name']:44} {size:>9} {precision:9.3f} {recall:7.3f} "
+                f"{diff_recall(found, gold_changed) or 0:11.3f} {secs:7.3f}"
+            )
     old, new = synthetic_pair()
     diff, secs = timed(old, new, args.repeat)
-    print(f"\nSynthetic 100-article editions ({diff.old_articles}→{diff.new_articles} articles): "  # type: ignore[attr-defined]
-          f"diff {secs * 1000:.0f} ms median of {args.repeat}")
+    print(
+        f"\nSynthetic 100-article editions ({diff.old_articles}→{diff.new_articles} articles): "  # type: ignore[attr-defined]
+        f"diff {secs * 1000:.0f} ms median of {args.repeat}"
+    )
     if DATASET.is_dir():
         rows = [json.loads(line) for line in (DATASET / "docs_meta.jsonl").open(encoding="utf-8")]
         docs = []
@@ -106,11 +124,18 @@ def main() -> None:
         for d in lib.editions:
             v = lib.validity(d)
             states[v] = states.get(v, 0) + 1
-        print(f"\ncn_policy_regs: {len(lib.editions)} documents, {len(lib.works)} works, {len(multi)} works with "
-              f"2+ documents; validity today: {states}; library built in {build_s * 1000:.0f} ms")
+        print(
+            f"\ncn_policy_regs: {len(lib.editions)} documents, {len(lib.works)} works, {len(multi)} works with "
+            f"2+ documents; validity today: {states}; library built in {build_s * 1000:.0f} ms"
+        )
         for ids in multi.values():
             eds = [lib.editions[i] for i in ids]
-            print("  " + eds[0].title + ": " + ", ".join(f"{e.doc_id} ({e.edition or '?'}, {lib.validity(e.doc_id)})" for e in eds))
+            print(
+                "  "
+                + eds[0].title
+                + ": "
+                + ", ".join(f"{e.doc_id} ({e.edition or '?'}, {lib.validity(e.doc_id)})" for e in eds)
+            )
 
 
 if __name__ == "__main__":

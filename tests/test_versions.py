@@ -38,7 +38,9 @@ def inputs(*docs: Document) -> list[DocInput]:
     return [DocInput(d.doc_id, d.title, {**d.meta, **version_meta(d)}) for d in docs]
 
 
-def law(title: str, head: str, last: str = "本法自2020年1月1日起施行。", body: str = "第一条 为了规范管理，制定本法。") -> str:
+def law(
+    title: str, head: str, last: str = "本法自2020年1月1日起施行。", body: str = "第一条 为了规范管理，制定本法。"
+) -> str:
     return f"{title}\n\n{head}\n\n第一章 总则\n\n{body}\n\n第二条 {last}\n"
 
 
@@ -89,8 +91,11 @@ def test_promulgation_order_with_chinese_dates() -> None:
 
 def test_consolidated_text_keeps_first_effective_date_out_of_the_edition() -> None:
     # An amended text still says 本法自2008年8月1日起施行: that is not the 2022 edition's date.
-    text = law("中华人民共和国示例法", "2007年8月30日 通过\n\n2022年6月24日 《关于修改〈中华人民共和国示例法〉的决定》修正）",
-               "本法自2008年8月1日起施行。")
+    text = law(
+        "中华人民共和国示例法",
+        "2007年8月30日 通过\n\n2022年6月24日 《关于修改〈中华人民共和国示例法〉的决定》修正）",
+        "本法自2008年8月1日起施行。",
+    )
     dates = parse_dates(text)
     assert dates.edition == "2022年修正"
     assert dates.stated_effective == D(2008, 8, 1)
@@ -105,8 +110,12 @@ def test_effective_on_publication_and_unparseable_dates() -> None:
 
 
 def test_repeals_only_titles_that_are_repealed() -> None:
-    text = law("示例条例", "2020年1月1日 公布", "本条例自2020年3月1日起施行。《甲办法》、《乙规定》同时废止。",
-               body="第一条 依照《中华人民共和国示例法》，制定本条例；废止的事项另行规定。")
+    text = law(
+        "示例条例",
+        "2020年1月1日 公布",
+        "本条例自2020年3月1日起施行。《甲办法》、《乙规定》同时废止。",
+        body="第一条 依照《中华人民共和国示例法》，制定本条例；废止的事项另行规定。",
+    )
     assert parse_dates(text).repeals == ("甲办法", "乙规定")
 
 
@@ -166,8 +175,14 @@ def test_city_regulation_approved_by_province_stays_the_city_s() -> None:
 
 def test_unknown_issuer_joins_the_only_known_one() -> None:
     plain = doc("plain", "示例支付条例\n\n第一条 为了规范支付，制定本条例。\n\n第二条 本条例自2020年9月1日起施行。\n")
-    revised = doc("rev", law("示例支付条例", "2020年7月5日 中华人民共和国国务院令第728号公布\n\n2025年3月17日 中华人民共和国国务院令第802号修订）",
-                             "本条例自2025年6月1日起施行。"))
+    revised = doc(
+        "rev",
+        law(
+            "示例支付条例",
+            "2020年7月5日 中华人民共和国国务院令第728号公布\n\n2025年3月17日 中华人民共和国国务院令第802号修订）",
+            "本条例自2025年6月1日起施行。",
+        ),
+    )
     lib = build_library(inputs(plain, revised))
     assert lib.work_of("plain") == lib.work_of("rev")
     assert lib.validity("plain", D(2024, 1, 1)) == "in_force"
@@ -215,7 +230,12 @@ def test_unparseable_dates_stay_unknown() -> None:
 
 def test_labels() -> None:
     assert [label(v) for v in ("in_force", "superseded", "repealed", "not_yet_effective", "unknown")] == [
-        "现行有效", "已被修订", "已废止", "尚未生效", "状态不明"]
+        "现行有效",
+        "已被修订",
+        "已废止",
+        "尚未生效",
+        "状态不明",
+    ]
     assert label("superseded", "en") == "superseded"
 
 
@@ -307,7 +327,11 @@ def test_diff_renumbering_when_articles_move() -> None:
     old = "示例法\n第一条 甲乙丙丁戊己庚辛壬癸甲乙丙丁。\n第二条 子丑寅卯辰巳午未申酉戌亥子丑。\n第三条 春夏秋冬东南西北上下左右前后。\n"
     new = "示例法\n第一条 春夏秋冬东南西北上下左右前后。\n第二条 甲乙丙丁戊己庚辛壬癸甲乙丙丁。\n第三条 子丑寅卯辰巳午未申酉戌亥子丑。\n"
     diff = diff_documents(old, new)
-    assert sorted((e.old, e.new) for e in diff.renumbered) == [("第一条", "第二条"), ("第三条", "第一条"), ("第二条", "第三条")]
+    assert sorted((e.old, e.new) for e in diff.renumbered) == [
+        ("第一条", "第二条"),
+        ("第三条", "第一条"),
+        ("第二条", "第三条"),
+    ]
     assert not diff.added and not diff.removed and not diff.changed
 
 
@@ -338,8 +362,13 @@ def test_alignment_on_real_pairs(pair: dict) -> None:
 
 def test_filters_as_of_and_citation_fields() -> None:
     assert not Filters(as_of="2020-01-01").is_empty()
-    p = Passage(chunk_id="a#1", doc_id="a", text="x", score=1.0,
-                meta={"edition": "2022年修正", "effective_date": None, "validity": "in_force"})
+    p = Passage(
+        chunk_id="a#1",
+        doc_id="a",
+        text="x",
+        score=1.0,
+        meta={"edition": "2022年修正", "effective_date": None, "validity": "in_force"},
+    )
     c = Citation(n=1, passage=p, quote="x", span=(0, 1), supported=True).to_dict()
     assert (c["edition"], c["effective_date"], c["validity"]) == ("2022年修正", None, "in_force")
 
@@ -356,7 +385,9 @@ def test_excluded_editions_respect_named_documents() -> None:
         def documents(self) -> list:
             from assistant.catalog import DocumentRecord
 
-            return [DocumentRecord(d.doc_id, d.path, d.title, "txt", "h", "complete", 1, {}) for d in self.docs.values()]
+            return [
+                DocumentRecord(d.doc_id, d.path, d.title, "txt", "h", "complete", 1, {}) for d in self.docs.values()
+            ]
 
         def document_text(self, doc_id: str) -> Document:
             return self.docs[doc_id]
@@ -385,17 +416,27 @@ def test_edition_accuracy_and_diff_recall_metrics() -> None:
     def answer(*doc_ids: str, text: str = "") -> object:
         from assistant.types import Answer
 
-        passages = [Passage(chunk_id=f"{d}#0", doc_id=d, text="x", score=1.0, section="第二章 > 第十条") for d in doc_ids]
+        passages = [
+            Passage(chunk_id=f"{d}#0", doc_id=d, text="x", score=1.0, section="第二章 > 第十条") for d in doc_ids
+        ]
         cites = [Citation(n=i, passage=p, quote="x", span=(0, 1), supported=True) for i, p in enumerate(passages, 1)]
         return Answer(question="q", text=text, citations=cites, passages=passages)
 
-    item = SuiteItem(id="1", question="q", answers=["a"], answerable=True, doc_id="new",
-                     extra={"other_editions": ["old"]})
+    item = SuiteItem(
+        id="1", question="q", answers=["a"], answerable=True, doc_id="new", extra={"other_editions": ["old"]}
+    )
     assert edition_correct(item, answer("new")) == 1.0  # type: ignore[arg-type]
     assert edition_correct(item, answer("new", "old")) == 0.0  # type: ignore[arg-type]
     assert edition_correct(item, answer("unrelated")) == 0.0  # type: ignore[arg-type]
-    change = SuiteItem(id="2", question="q", answers=[], answerable=True, doc_id="new", alt_doc_ids=["old"],
-                       extra={"other_editions": []})
+    change = SuiteItem(
+        id="2",
+        question="q",
+        answers=[],
+        answerable=True,
+        doc_id="new",
+        alt_doc_ids=["old"],
+        extra={"other_editions": []},
+    )
     assert edition_correct(change, answer("new", "old")) == 1.0  # type: ignore[arg-type]
     assert edition_correct(change, answer("new")) == 0.0  # type: ignore[arg-type]
     plain = SuiteItem(id="3", question="q", answers=["a"], answerable=True, doc_id="new")
@@ -435,3 +476,42 @@ def test_change_questions_pick_two_editions() -> None:
     assert found is not None and (found.old, found.new) == ("law-2015", "law-2021")
     assert change_question("示例数据管理法规定的罚款是多少？", lib) is None
     assert change_question("另一部法律修改了什么？", lib) is None
+
+
+# ----- the diff command ---------------------------------------------------------------
+
+
+def _diff_app() -> object:
+    import typer
+
+    from assistant.versions.command import diff_command
+
+    app = typer.Typer()
+    app.command()(diff_command)  # the one command, as `assistant diff` registers it
+    return app
+
+
+def test_diff_command_json_and_table(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    old, new = str(DATA / "data_law_2015.txt"), str(DATA / "data_law_2021.txt")
+    result = CliRunner().invoke(_diff_app(), [old, new, "--json"])  # type: ignore[arg-type]
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["new_doc"]["edition"] == "2021年修订"
+    assert [a["new"] for a in data["added"]] == ["第三条", "第十二条"]
+    assert [r["old"] for r in data["removed"]] == ["第九条"]
+    assert {"old", "new", "old_text", "new_text"} <= set(data["changed"][0])
+    table = CliRunner().invoke(_diff_app(), [old, new])  # type: ignore[arg-type]
+    assert table.exit_code == 0 and "2 added, 1 removed, 3 changed" in table.output
+
+
+def test_diff_command_refuses_different_works(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    other = tmp_path / "other.txt"
+    other.write_text(law("示例支付条例", "2020年7月5日 中华人民共和国国务院令第728号公布"), encoding="utf-8")
+    result = CliRunner().invoke(_diff_app(), [str(DATA / "data_law_2015.txt"), str(other)])  # type: ignore[arg-type]
+    assert result.exit_code == 1 and "different works" in result.output
+    missing = CliRunner().invoke(_diff_app(), ["no-such-doc", str(other), "--index", str(tmp_path / "none")])  # type: ignore[arg-type]
+    assert missing.exit_code != 0

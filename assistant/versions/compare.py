@@ -54,8 +54,12 @@ def compare_documents(old: Document, new: Document, library: Library | None = No
             "of one work, so there is no diff between them. Compare two editions of the same law."
         )
     sides = [
-        {"doc_id": d.doc_id, "title": d.title, "edition": e.edition,
-         "edition_date": e.edition_date.isoformat() if e.edition_date else None}
+        {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "edition": e.edition,
+            "edition_date": e.edition_date.isoformat() if e.edition_date else None,
+        }
         for d, e in zip((old, new), eds, strict=True)
     ]
     return Comparison(sides[0], sides[1], diff_documents(old.text, new.text))

@@ -204,8 +204,7 @@ def history(text: str) -> list[HistoryEvent]:
         events.setdefault((day, action), HistoryEvent(day, action, line))
     # The 落款 of a notice or opinion: a date alone on one of the last lines is its signing date.
     for line in [ln.strip() for ln in text[-800:].split("\n") if ln.strip()][-8:]:
-        m = DATE_RE.fullmatch(line)
-        day = parse_date(line) if m else None
+        day = parse_date(line) if DATE_RE.fullmatch(line) else None
         if day is not None and not any(e.date == day for e in events.values()):
             events[(day, "发布")] = HistoryEvent(day, "发布", line)
     return sorted(events.values(), key=lambda e: (e.date, _ACTIONS.index(e.action)))

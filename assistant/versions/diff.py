@@ -17,7 +17,9 @@ from typing import Any
 
 from .dates import cn_int as cn_number
 
-_ARTICLE = re.compile(r"^[ \t\u3000]*(第([一二三四五六七八九十百千零〇两\d]+)条(?:之([一二三四五六七八九十]+))?)[ \t\u3000]*", re.M)
+_ARTICLE = re.compile(
+    r"^[ \t\u3000]*(第([一二三四五六七八九十百千零〇两\d]+)条(?:之([一二三四五六七八九十]+))?)[ \t\u3000]*", re.M
+)
 _HEADING = re.compile(r"^[ \t\u3000]*第[一二三四五六七八九十百零〇\d]+[编章节](?:[ \t\u3000]|$)", re.M)
 _NOISE = re.compile(r"[\s\u3000]+")
 _DIGITS = re.compile(r"[\d〇零一二三四五六七八九十百千万]+")
@@ -124,9 +126,7 @@ def align(old: list[Article], new: list[Article]) -> list[tuple[int, int, float]
 def word_ops(old: str, new: str) -> list[tuple[str, str, str]]:
     """(tag, old piece, new piece) with tag equal | replace | delete | insert, one-character islands merged."""
     sm = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    ops: list[list[str]] = []
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        ops.append([tag, old[i1:i2], new[j1:j2]])
+    ops: list[list[str]] = [[tag, old[i1:i2], new[j1:j2]] for tag, i1, i2, j1, j2 in sm.get_opcodes()]
     merged: list[list[str]] = []
     for k, op in enumerate(ops):
         island = op[0] == "equal" and len(op[1]) <= 1 and 0 < k < len(ops) - 1
@@ -136,7 +136,7 @@ def word_ops(old: str, new: str) -> list[tuple[str, str, str]]:
             merged.append(["replace", op[1], op[2]])
         else:
             merged.append(list(op))
-    out = []
+    out: list[tuple[str, str, str]] = []
     for tag, a, b in merged:
         if tag != "equal":
             tag = "replace" if a and b else ("delete" if a else "insert")
@@ -179,8 +179,12 @@ class ArticleChange:
         if self.kind == "changed":
             old_marked, new_marked = mark(self.ops)
             return {
-                "old": self.old, "new": self.new, "old_text": old_marked, "new_text": new_marked,
-                "renumbered": self.old != self.new, "similarity": round(self.similarity, 3),
+                "old": self.old,
+                "new": self.new,
+                "old_text": old_marked,
+                "new_text": new_marked,
+                "renumbered": self.old != self.new,
+                "similarity": round(self.similarity, 3),
             }
         return {"old": self.old, "new": self.new}
 

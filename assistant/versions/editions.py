@@ -47,7 +47,7 @@ def normalize_title(title: str) -> str:
 
 
 def region_of(text: str) -> str | None:
-    """"national", a region name (广东省, 深圳市) or None, from an issuing body or history line."""
+    """ "national", a region name (广东省, 深圳市) or None, from an issuing body or history line."""
     if not text:
         return None
     if _NATIONAL_BODY.search(text):

@@ -85,7 +85,8 @@ class Library:
         out = [self.editions[d] for d in ed.superseded_by if d in self.editions]
         if ed.order is not None:
             out += [
-                e for e in self.editions_of(ed.work_id)
+                e
+                for e in self.editions_of(ed.work_id)
                 if e.doc_id != ed.doc_id and e.order is not None and e.order > ed.order
             ]
         return out
@@ -119,7 +120,7 @@ class Library:
         """Documents retrieval leaves out on `as_of`: editions superseded by then, and editions not yet
         effective while another edition of their work is in force."""
         out: set[str] = set()
-        for work, doc_ids in self.works.items():
+        for doc_ids in self.works.values():
             if len(doc_ids) < 2 and not any(self.editions[d].superseded_by for d in doc_ids):
                 continue
             states = {d: self.validity(d, as_of) for d in doc_ids}
@@ -173,12 +174,12 @@ def build_library(docs: Iterable[DocInput], sidecar: dict[str, dict[str, str]] |
         when = new.start
         for title in parsed[d.doc_id][0].repeals:
             for old_id in titles.get(normalize_title(title), []):
-                old = lib.editions[old_id]
-                if old.work_id == new.work_id or when is None or old.order is None or old.order >= when:
+                prior = lib.editions[old_id]
+                if prior.work_id == new.work_id or when is None or prior.order is None or prior.order >= when:
                     continue
-                if old.repealed is None or when < old.repealed:
-                    old.repealed, old.repealed_by = when, d.doc_id
-    for work, ids in lib.works.items():
+                if prior.repealed is None or when < prior.repealed:
+                    prior.repealed, prior.repealed_by = when, d.doc_id
+    for ids in lib.works.values():
         ids.sort(key=lambda i: (lib.editions[i].order or dt.date.min, i))
     return lib
 

@@ -12,7 +12,10 @@ from .editions import normalize_title
 from .library import Library
 from .validity import Edition
 
-_CHANGE_WORDS = re.compile(r"修改|修订|修正|变化|变动|不同|区别|差异|改动|调整了|新增|增加了|删除|删去|相比|对比|比较|what changed|differ", re.I)
+_CHANGE_WORDS = re.compile(
+    r"修改|修订|修正|变化|变动|不同|区别|差异|改动|调整了|新增|增加了|删除|删去|相比|对比|比较|what changed|differ",
+    re.I,
+)
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
 
 
@@ -51,7 +54,7 @@ def change_question(question: str, library: Library) -> ChangeQuestion | None:
         return None
     for work in named_works(question, library):
         eds = [library.editions[d] for d in library.works[work]]
-        distinct = []  # one document per edition date (duplicates of one edition are not a change)
+        distinct: list[Edition] = []  # one document per edition date (duplicates of one edition are not a change)
         for e in eds:
             if not distinct or e.order != distinct[-1].order:
                 distinct.append(e)

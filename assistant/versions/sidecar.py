@@ -60,18 +60,20 @@ def parse_sidecar(text: str, path: str = SIDECAR_NAME) -> tuple[dict[str, dict[s
         except csv.Error as exc:
             problems.append(SidecarProblem(path, reader.line_num, f"unreadable row ({exc}); skipped"))
             continue
-        line = reader.line_num
+        row_line = reader.line_num
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
             problems.append(
-                SidecarProblem(path, line, f"{len(values)} values for {len(header)} columns ({', '.join(header)}); skipped")
+                SidecarProblem(
+                    path, row_line, f"{len(values)} values for {len(header)} columns ({', '.join(header)}); skipped"
+                )
             )
             continue
         row = {h: v.strip() for h, v in zip(header, values, strict=True) if v.strip()}
-        reason = _check(row)
-        if reason:
-            problems.append(SidecarProblem(path, line, f"{reason}; row skipped"))
+        bad = _check(row)
+        if bad:
+            problems.append(SidecarProblem(path, row_line, f"{bad}; row skipped"))
             continue
         if "validity" in row:
             row["validity"] = _BY_LABEL.get(row["validity"], row["validity"])

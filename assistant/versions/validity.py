@@ -29,7 +29,9 @@ LABELS_EN: dict[str, str] = {
 
 def label(validity: str, language: str = "zh") -> str:
     """The label shown to users: 现行有效 / 已被修订 / 已废止 / 尚未生效 / 状态不明 (or the English one)."""
-    return (LABELS_ZH if language == "zh" else LABELS_EN).get(validity, LABELS_ZH["unknown"] if language == "zh" else "")
+    return (LABELS_ZH if language == "zh" else LABELS_EN).get(
+        validity, LABELS_ZH["unknown"] if language == "zh" else ""
+    )
 
 
 @dataclass
