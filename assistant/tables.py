@@ -6,8 +6,8 @@ the header, so whichever chunk a row lands in carries its column names:
 
     【表格】各类补贴标准
     表头：项目 | 补贴比例 | 上限
-    行：软件企业出海保险 | 50% | 200万元
-    行：首版次软件保险 | 30% | 100万元
+    行：软件企业出海保险 | 补贴比例：50% | 上限：200万元
+    行：首版次软件保险 | 补贴比例：30% | 上限：100万元
 
 Merged cells are expanded: a cell spanning columns or rows gives its text to every position it
 covers, and a two-row header whose top row has merged cells is combined ("补贴标准·比例").
@@ -25,6 +25,7 @@ TABLE_MARK = "【表格】"
 HEADER_PREFIX = "表头："
 ROW_PREFIX = "行："
 CELL_SEP = " | "
+LABEL_SEP = "："
 GROUP_CHARS = 360  # a group of rows (with its header) stays under this, so one chunk holds it whole
 
 
@@ -83,16 +84,32 @@ def from_grid(grid: list[list[str]], *, header_rows: int | None = None, caption:
     return Table(header=header, rows=grid[header_rows:], caption=caption)
 
 
+def _labelled(row: list[str], labels: list[str]) -> list[str]:
+    """A row's cells, each after the first named by its column ("补贴比例：50%"), so a row line alone answers."""
+    out = row[:1]
+    for n, (cell, label) in enumerate(zip(row[1:], labels[1:], strict=False), start=1):
+        merged = cell == row[n - 1]  # a cell spanning columns: named once, where it starts
+        out.append(f"{label}{LABEL_SEP}{cell}" if cell and label and label != cell and not merged else cell)
+    return out + row[len(labels) :] if len(row) > len(labels) else out
+
+
+def _unlabelled(cell: str, label: str) -> str:
+    prefix = f"{label}{LABEL_SEP}"
+    return cell[len(prefix) :] if label and cell.startswith(prefix) else cell
+
+
 def to_text(table: Table, group_chars: int = GROUP_CHARS) -> str:
-    """The table as blocks separated by blank lines, each repeating the header over a group of rows."""
+    """The table as blocks separated by blank lines, each repeating the header over a group of rows; in a row,
+    every cell after the first carries its column name."""
     head = f"{HEADER_PREFIX}{CELL_SEP.join(table.header)}"
     mark = f"{TABLE_MARK}{table.caption}".rstrip()
     base = len(mark) + len(head) + 2
     blocks: list[str] = []
     group: list[str] = []
     size = base
+    labels = [h.rsplit("·", 1)[-1] for h in table.header]
     for row in table.rows:
-        line = f"{ROW_PREFIX}{CELL_SEP.join(row)}"
+        line = f"{ROW_PREFIX}{CELL_SEP.join(_labelled(row, labels))}"
         if group and size + len(line) + 1 > group_chars:
             blocks.append("\n".join([mark, head, *group]))
             group, size = [], base
@@ -121,7 +138,9 @@ def parse_table_block(text: str) -> tuple[str, list[str], list[list[str]]] | Non
         elif line.startswith(HEADER_PREFIX):
             header = [c.strip() for c in line[len(HEADER_PREFIX) :].split("|")]
         elif line.startswith(ROW_PREFIX) and header is not None:
-            rows.append([c.strip() for c in line[len(ROW_PREFIX) :].split("|")])
+            labels = [h.rsplit("·", 1)[-1] for h in header]
+            cells = [c.strip() for c in line[len(ROW_PREFIX) :].split("|")]
+            rows.append([_unlabelled(c, labels[i]) if i < len(labels) else c for i, c in enumerate(cells)])
     if header is None:
         return None
     return caption, header, rows
@@ -340,6 +359,7 @@ def text_with_tables_html(text: str, mark: tuple[int, int] | None = None) -> str
         return None
     out: list[str] = []
     rows: list[str] = []
+    labels: list[str] = []
     pos = 0
 
     def flush() -> None:
@@ -352,10 +372,13 @@ def text_with_tables_html(text: str, mark: tuple[int, int] | None = None) -> str
         pos = end + 1
         hit = bool(mark and mark[1] > mark[0] and start < mark[1] and mark[0] < end)
         if line.startswith(HEADER_PREFIX):
-            cells = "".join(f"<th>{escape(c.strip())}</th>" for c in line[len(HEADER_PREFIX) :].split("|"))
-            rows.append(f"<tr>{cells}</tr>")
+            header = [c.strip() for c in line[len(HEADER_PREFIX) :].split("|")]
+            labels = [h.rsplit("·", 1)[-1] for h in header]
+            rows.append(f"<tr>{''.join(f'<th>{escape(c)}</th>' for c in header)}</tr>")
         elif line.startswith(ROW_PREFIX) and rows:
-            cells = "".join(f"<td>{escape(c.strip())}</td>" for c in line[len(ROW_PREFIX) :].split("|"))
+            values = [c.strip() for c in line[len(ROW_PREFIX) :].split("|")]
+            values = [_unlabelled(c, labels[i]) if i < len(labels) else c for i, c in enumerate(values)]
+            cells = "".join(f"<td>{escape(c)}</td>" for c in values)
             rows.append(f'<tr{" class=hit" if hit else ""}>{cells}</tr>')
         else:
             flush()

@@ -173,16 +173,16 @@ def questions(code: str, city: str, rows: list[dict[str, str]], n: int) -> list[
     out: list[dict[str, object]] = []
     for k, x in enumerate(rows[:n]):
         if k % 2 == 0:
-            q, a = f"{city}{x['item']}的补贴比例是多少？", x["ratio"]
+            q, a, ev = f"{city}{x['item']}的补贴比例是多少？", x["ratio"], f"补贴比例：{x['ratio']}"
         else:
-            q, a = f"{city}{x['item']}单个企业最高补贴多少？", x["cap"]
+            q, a, ev = f"{city}{x['item']}的单个企业上限是多少？", x["cap"], f"单个企业上限：{x['cap']}"
         out.append(
             {
                 "id": f"tables-{code}-{k + 1:02d}",
                 "question": q,
                 "answer": [a],
                 "doc_id": f"{code}-software-subsidy",
-                "evidence": f"{x['item']} | {x['ratio']} | {x['cap']}",
+                "evidence": f"{x['item']} … {ev}",
                 "answerable": True,
                 "language": "zh",
                 "question_type": "table",

@@ -143,7 +143,7 @@ def test_docx_paragraphs_tables_and_heading_styles(tmp_path: Path) -> None:
     for offset, _, text in doc.headings:
         assert doc.text[offset : offset + len(text)] == text
     assert "第二条 本条例适用于" in doc.text
-    assert "表头：指标 | 目标\n行：数据中心 | 10个" in doc.text  # tables keep their header (assistant.tables)
+    assert "表头：指标 | 目标\n行：数据中心 | 目标：10个" in doc.text  # tables keep their header (assistant.tables)
     assert "\n\n" not in doc.text  # the empty paragraph is dropped
 
 

@@ -15,6 +15,7 @@ from assistant.tables import (
     from_grid,
     parse_table_block,
     pdf_grid,
+    text_with_tables_html,
     to_text,
 )
 from tests.scans import cjk_font_path
@@ -34,7 +35,7 @@ def test_header_repeats_over_every_row_group() -> None:
         assert lines[1] == f"{HEADER_PREFIX}项目 | 补贴比例 | 上限"
         assert all(line.startswith(ROW_PREFIX) for line in lines[2:])
         assert len(group) <= 200
-    assert "行：软件企业出海保险 | 50% | 200万元" in text
+    assert "行：软件企业出海保险 | 补贴比例：50% | 上限：200万元" in text  # a row line alone names its columns
     caption, header, rows = parse_table_block(groups[0]) or ("", [], [])
     assert caption == "补贴标准" and header == ["项目", "补贴比例", "上限"] and rows[0] == ["项目00", "10%", "100万元"]
 
@@ -75,9 +76,10 @@ def test_html_table_with_rowspan_and_colspan(tmp_path: Path) -> None:
     path.write_text(HTML, encoding="utf-8")
     doc = load_document(path, tmp_path)
     assert "表头：项目 | 补贴标准·补贴比例 | 补贴标准·上限 | 受理部门" in doc.text
-    assert "行：软件企业出海保险 | 50% | 200万元 | 市商务局" in doc.text
-    assert "行：首版次软件保险 | 30% | 100万元 | 市商务局" in doc.text  # the merged department cell
+    assert "行：软件企业出海保险 | 补贴比例：50% | 上限：200万元 | 受理部门：市商务局" in doc.text
+    assert "行：首版次软件保险 | 补贴比例：30% | 上限：100万元 | 受理部门：市商务局" in doc.text  # merged cell
     assert "表头：项目 | 补贴标准·补贴比例 | 补贴标准·上限 | 受理部门\n行：软件企业出海保险" in doc.text
+    assert "<th>补贴标准·补贴比例</th>" in (text_with_tables_html(doc.text) or "")
 
 
 def _docx(path: Path, n_rows: int) -> Path:
@@ -129,7 +131,7 @@ def test_pdf_ruled_table(tmp_path: Path) -> None:
     path = tmp_path / "hz.pdf"
     pdf.output(str(path))
     doc = load_document(path, tmp_path)
-    assert "表头：项目 | 补贴比例 | 上限\n行：项目00 | 10% | 100万元" in doc.text
-    assert "行：软件企业出海保险 | 50% | 200万元" in doc.text
+    assert "表头：项目 | 补贴比例 | 上限\n行：项目00 | 补贴比例：10% | 上限：100万元" in doc.text
+    assert "行：软件企业出海保险 | 补贴比例：50% | 上限：200万元" in doc.text
     assert doc.text.index("补贴标准如下表") < doc.text.index("表头") < doc.text.index("本标准自印发之日起施行")
     assert [p.page for p in doc.pages] == [1]

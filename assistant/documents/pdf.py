@@ -105,7 +105,7 @@ def parse_pdf(path: Path, where: str, ocr: OCROptions | None = None, tables: boo
     raw: list[str] = []
     for number, page in enumerate(pages, start=1):
         try:
-            raw.append(page.extract_text() or "")
+            raw.append((page.extract_text() or "").replace("\x00", ""))  # NULs: a 2-byte font encoding read as 1-byte
         except Exception as exc:  # a damaged content stream
             raise DocumentError(where, f"not a valid PDF: page {number} cannot be read ({exc})") from exc
     scanned = [n for n, text in enumerate(raw, start=1) if page_needs_ocr(text, _has_image(pages[n - 1]))]
