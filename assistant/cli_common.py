@@ -111,13 +111,22 @@ def parse_filters(values: list[str] | None) -> Filters:
 @contextmanager
 def ingest_progress(*, quiet: bool = False) -> Iterator[Callable[[int, int, str], None]]:
     """A progress callback for an ingest: a bar on stderr when it is a terminal (and not `quiet`)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(
         TextColumn("[bold]Ingesting"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),  # a large folder: how long the rest will take
         TextColumn("{task.description}"),
         console=err_console,
         transient=True,
