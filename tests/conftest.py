@@ -137,3 +137,18 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory):
     report = ingest([CORPUS], settings)
     assert report.ok, report.failed
     return settings
+
+
+# Markers whose tests CI requires to run and pass (.ci/check_junit.py reads them from the JUnit report).
+REQUIRED_MARKERS = ("llm", "browser", "server")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Record each test's required-marker names as a `markers` property in the JUnit XML report.
+
+    The test name alone does not say that a test needs the LLM, Chromium or a Chroma server; with
+    this property `.ci/check_junit.py` can tell whether those tests ran, passed, or were skipped.
+    """
+    for item in items:
+        names = sorted({m.name for m in item.iter_markers()} & set(REQUIRED_MARKERS))
+        item.user_properties.append(("markers", ",".join(names)))
