@@ -26,7 +26,7 @@ from pydantic_settings import (
 from .errors import ConfigError
 
 CONFIG_FILE_ENV = "ASSISTANT_CONFIG"
-INDEX_SCHEMA = 2
+INDEX_SCHEMA = 3  # 3: tables as header-keeping row groups, OCR of scanned pages, 附件 sections
 DEFAULT_CONFIG_FILE = "assistant.toml"
 
 
