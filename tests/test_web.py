@@ -182,8 +182,16 @@ def test_refusal_is_styled_and_lists_related_passages(web) -> None:
     assert turn.answer is not None and turn.answer.refused and turn.phase == "refused"
     chat, sources = outputs[-1][1], outputs[-1][2]
     assert 'data-phase="refused"' in chat and 'class="badge refusal"' in chat
-    if turn.passages:
-        assert 'class="src-section related"' in sources
+    # A named policy that is not indexed, asked in words the vouchers document does hold: refused, and
+    # the closest passages are shown, as "related" rather than as sources of an answer.
+    related = Session()
+    outputs = run(handlers, "《浙江省测试算力补贴办法》规定租用智能算力的企业每年最高补贴多少？", related)
+    turn = related.turns[0]
+    assert turn.answer is not None and turn.answer.refused and turn.phase == "refused"
+    assert "sz-test-vouchers" in {p.doc_id for p in turn.passages}, "a refusal lists the closest passages"
+    sources = outputs[-1][2]
+    assert 'class="src-section related"' in sources and "深测规〔2025〕8号" in sources
+    assert 0 < sources.count('class="src-card') <= len(turn.passages)
 
 
 def test_an_answer_without_citations_says_so(web) -> None:
@@ -199,16 +207,26 @@ def test_an_answer_without_citations_says_so(web) -> None:
 
 def test_filters_restrict_retrieval_and_bad_dates_are_refused(web) -> None:
     handlers, _, _ = web
+    # Without a filter the open-source question finds its own document, so restricting it away means something.
+    unfiltered = Session()
+    run(handlers, Q_OPEN, unfiltered)
+    assert "gd-test-open-source" in {p.doc_id for p in unfiltered.turns[0].passages}
     session = Session()
     run(handlers, Q_OPEN, session, doc_ids=["sz-test-vouchers"])
     assert session.filters.doc_ids == ["sz-test-vouchers"]
-    assert {p.doc_id for p in session.turns[0].passages} <= {"sz-test-vouchers"}
+    assert {p.doc_id for p in session.turns[0].passages} == {"sz-test-vouchers"}
+    # Each filter keeps the document the data says it should, and the answer comes from it.
     dated = Session()
-    run(handlers, Q_VOUCHER, dated, date_from="2024-01-01", date_to="2024-12-31")
-    assert {p.doc_id for p in dated.turns[0].passages} <= {"gd-test-open-source"}
+    run(handlers, Q_OPEN, dated, date_from="2024-01-01", date_to="2024-12-31")
+    assert {p.doc_id for p in dated.turns[0].passages} == {"gd-test-open-source"}
+    assert dated.turns[0].phase == "done" and "150万元" in dated.turns[0].text
+    excluded = Session()
+    run(handlers, Q_VOUCHER, excluded, date_from="2024-01-01", date_to="2024-12-31")  # the voucher rules are of 2025
+    assert "sz-test-vouchers" not in {p.doc_id for p in excluded.turns[0].passages}
     issuer = Session()
     run(handlers, Q_VOUCHER, issuer, issuers=["深圳市测试工业局"])
-    assert {p.doc_id for p in issuer.turns[0].passages} <= {"sz-test-vouchers"}
+    assert {p.doc_id for p in issuer.turns[0].passages} == {"sz-test-vouchers"}
+    assert issuer.turns[0].phase == "done" and "500万元" in issuer.turns[0].text
     with pytest.raises(gr.Error):
         run(handlers, Q_VOUCHER, Session(), date_from="2025/01/01")
     with pytest.raises(gr.Error):
@@ -303,6 +321,9 @@ def test_remove_document(web, tmp_path: Path) -> None:
     doc.write_text(UPLOADED.replace("蓝鲸", "白鹭"), encoding="utf-8")
     handlers.upload([str(doc)], "en")
     assert (uploads / "remove-me.md").exists()
+    before = Session()
+    run(handlers, "新认定的广州市白鹭示范企业奖励多少？", before)
+    assert "remove-me" in {p.doc_id for p in before.turns[0].passages}  # so its absence below means something
     message = handlers.remove("remove-me", "en")
     assert "Removed" in message
     assert handlers.engine.index.catalog.document("remove-me") is None
