@@ -39,7 +39,8 @@ PAIRS = {
     "农产品质量安全法": ("law-law-c1a0b68047", "law-law-057f3630c8", "2020-01-01"),
 }
 
-# (work, kind, question, answers, edition "old"/"new"/"both", article in the gold edition)
+# (work, kind, question, answers, edition "old"/"new"/"both", article in the gold edition);
+# a change question's answer is one key phrase of what the amendment added
 QUESTIONS: list[tuple[str, str, str, list[str], str, str]] = [
     # 反垄断法
     (
@@ -85,7 +86,7 @@ QUESTIONS: list[tuple[str, str, str, list[str], str, str]] = [
     ),
     ("反垄断法", "current", "反垄断法是否禁止经营者利用数据和算法从事垄断行为？", ["数据和算法"], "new", "第九条"),
     ("反垄断法", "current", "反垄断法规定国家建立健全什么审查制度？", ["公平竞争审查制度"], "new", "第五条"),
-    ("反垄断法", "change", "反垄断法2022年修改增加了哪些内容？", [], "both", ""),
+    ("反垄断法", "change", "反垄断法2022年修改增加了哪些内容？", ["数据和算法"], "both", ""),
     # 统计法
     ("统计法", "current", "统计法规定，企业迟报统计资料的，可以并处多少罚款？", ["五万元以下"], "new", "第四十五条"),
     (
@@ -113,7 +114,7 @@ QUESTIONS: list[tuple[str, str, str, list[str], str, str]] = [
         "第四十一条",
     ),
     ("统计法", "current", "根据统计法，地区生产总值核算工作由谁统一组织和实施？", ["国家统计局"], "new", "第二十条"),
-    ("统计法", "change", "统计法2024年修改新增了哪些条文？", [], "both", ""),
+    ("统计法", "change", "统计法2024年修改新增了哪些条文？", ["统计监督"], "both", ""),
     # 国家科学技术奖励条例
     (
         "国家科学技术奖励条例",
@@ -139,7 +140,7 @@ QUESTIONS: list[tuple[str, str, str, list[str], str, str]] = [
         "new",
         "第七条",
     ),
-    ("国家科学技术奖励条例", "change", "国家科学技术奖励条例2024年修订改了哪些条款？", [], "both", ""),
+    ("国家科学技术奖励条例", "change", "国家科学技术奖励条例2024年修订改了哪些条款？", ["党中央"], "both", ""),
     # 互联网上网服务营业场所管理条例
     (
         "互联网上网服务营业场所管理条例",
@@ -169,7 +170,7 @@ QUESTIONS: list[tuple[str, str, str, list[str], str, str]] = [
         "互联网上网服务营业场所管理条例",
         "change",
         "互联网上网服务营业场所管理条例2022年修订有哪些变化？",
-        [],
+        ["承诺"],
         "both",
         "",
     ),
@@ -257,7 +258,7 @@ QUESTIONS: list[tuple[str, str, str, list[str], str, str]] = [
         "new",
         "第九十四条",
     ),
-    ("专利法实施细则", "change", "专利法实施细则2023年修订与之前版本相比有何变化？", [], "both", ""),
+    ("专利法实施细则", "change", "专利法实施细则2023年修订与之前版本相比有何变化？", ["专利权期限补偿"], "both", ""),
     # 商用密码管理条例
     ("商用密码管理条例", "current", "现行商用密码管理条例自何时起施行？", ["2023年7月1日"], "new", "第六十七条"),
     ("商用密码管理条例", "as_of", "按当时的商用密码管理条例，商用密码技术属于什么？", ["国家秘密"], "old", "第三条"),
