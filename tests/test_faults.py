@@ -175,13 +175,22 @@ def test_server_goes_away(tmp_path: Path, small_corpus: Path) -> None:
             ingest([small_corpus], settings)
 
 
+# Answers given inside the pause that holds the first new document half-written.
+ANSWERS_WHILE_HALF_WRITTEN = 8
+
+
 @pytest.fixture(scope="module")
 def concurrent_run(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """4 threads ask through one Engine while another thread ingests into the same index (as the web UI does).
 
-    A small embedding batch makes each new document take several store writes, so questions
-    land while one is half written. Returns what the threads saw and the index's ids afterwards.
+    A small embedding batch makes each new document take several store writes. The overlap is made
+    certain: the ingest's `store_written` failpoint (assistant/failpoints.py, patched in-process)
+    pauses after the first batch of the first new document -- its catalog row pending, some of its
+    vectors already in Chroma -- until the askers have given ANSWERS_WHILE_HALF_WRITTEN answers that
+    began and ended inside the pause. Returns what the threads saw and the index's ids afterwards.
     """
+    import assistant.ingest as ingest_module
+
     tmp_path = tmp_path_factory.mktemp("concurrent")
     docs = tmp_path / "docs"
     shutil.copytree(small_corpus, docs)
@@ -197,12 +206,36 @@ def concurrent_run(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory)
     partial: list[str] = []
     answered = [0]
     done = threading.Event()
+    half_written = threading.Event()  # set only while the ingest is held inside a half-written document
+    paused_once = threading.Event()
+    during: list[str] = []  # questions answered entirely inside the pause
+    at_pause: dict = {}
+    real_failpoint = ingest_module.failpoint
+
+    def pausing_failpoint(name: str) -> None:
+        real_failpoint(name)
+        if name != "store_written" or paused_once.is_set():
+            return
+        paused_once.set()
+        records = engine.index.catalog.documents()
+        at_pause["pending"] = sorted(d.doc_id for d in records if d.status != "complete")
+        at_pause["vectors"] = sorted(engine.index.store.all_ids())
+        half_written.set()
+        deadline = time.monotonic() + 300
+        while (len(during) < ANSWERS_WHILE_HALF_WRITTEN or questions[0] not in during) and (
+            time.monotonic() < deadline and not errors
+        ):
+            time.sleep(0.05)
+        half_written.clear()
 
     def asker(i: int) -> None:
         try:
             while not done.is_set():
+                inside = half_written.is_set()
                 answer = engine.ask(questions[i % len(questions)])
                 answered[0] += 1
+                if inside and half_written.is_set():  # one continuous pause: the whole answer fell inside it
+                    during.append(answer.question)
                 for p in answer.passages:
                     record = engine.index.catalog.document(p.doc_id)
                     # Documents only move pending -> complete here, so pending now means pending when retrieved.
@@ -224,15 +257,19 @@ def concurrent_run(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory)
 
     threads = [threading.Thread(target=asker, args=(i,)) for i in range(4)] + [threading.Thread(target=ingester)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=600)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(ingest_module, "failpoint", pausing_failpoint)
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=600)
         hung = any(t.is_alive() for t in threads)
     finally:
         done.set()
+        half_written.clear()
         engine.close()
-    return {"errors": errors, "partial": partial, "answered": answered[0], "hung": hung, "ids": index_ids(settings)}
+    return {"errors": errors, "partial": partial, "answered": answered[0], "hung": hung, "ids": index_ids(settings),
+            "during": during, "at_pause": at_pause}
 
 
 def test_questions_during_ingest(concurrent_run: dict) -> None:
@@ -244,6 +281,20 @@ def test_questions_during_ingest(concurrent_run: dict) -> None:
     ids = concurrent_run["ids"]
     assert ids["catalog"] == ids["vectors"] == ids["bm25"]
     assert any(c.startswith("vouchers-2#") for c in ids["catalog"])
+
+
+def test_answers_were_given_while_a_document_was_half_written(concurrent_run: dict) -> None:
+    """The race was reached: during the pause one document was pending with part of its vectors
+    stored, and questions -- including the one about that very document -- were answered then."""
+    at_pause = concurrent_run["at_pause"]
+    assert at_pause, "the ingest never reached a store write"
+    assert at_pause["pending"] == ["vouchers-0"]
+    written = [v for v in at_pause["vectors"] if v.startswith("vouchers-0#")]
+    final = [c for c in concurrent_run["ids"]["catalog"] if c.startswith("vouchers-0#")]
+    assert 0 < len(written) < len(final), (written, final)  # half written: some of its vectors, not all
+    during = concurrent_run["during"]
+    assert len(during) >= ANSWERS_WHILE_HALF_WRITTEN, during
+    assert "算力券面额最高多少？" in during  # the question about the half-written document itself
 
 
 def test_answers_only_from_complete_documents(concurrent_run: dict) -> None:
