@@ -166,9 +166,6 @@ class OCRSettings(_Section):
     min_confidence: float = Field(
         0.5, ge=0, le=1, description="Recognised pages with a lower mean confidence are left out (a photo of noise)."
     )
-    tables: bool = Field(
-        True, description="Read ruled tables in PDFs (pdfplumber) as tables whose header is kept with every row group."
-    )
 
 
 class Settings(BaseSettings):
@@ -188,7 +185,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval pipeline.")  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation.")  # type: ignore[arg-type]
     ui: UISettings = Field(default_factory=UISettings, description="Web UI.")  # type: ignore[arg-type]
-    ocr: OCRSettings = Field(default_factory=OCRSettings, description="OCR of scans and tables in PDFs.")  # type: ignore[arg-type]
+    ocr: OCRSettings = Field(default_factory=OCRSettings, description="OCR of scanned pages and pictures.")  # type: ignore[arg-type]
     index: Path | None = Field(
         None, description="Shorthand for store.path (env ASSISTANT_INDEX, option --index); wins over it when set."
     )

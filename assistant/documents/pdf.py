@@ -110,7 +110,8 @@ def parse_pdf(path: Path, where: str, ocr: OCROptions | None = None, tables: boo
             raise DocumentError(where, f"not a valid PDF: page {number} cannot be read ({exc})") from exc
     scanned = [n for n, text in enumerate(raw, start=1) if page_needs_ocr(text, _has_image(pages[n - 1]))]
     recognised = _recognise(path, where, scanned, ocr) if scanned and ocr is not None and ocr.enabled else {}
-    with_tables = _tables(path, [n for n in range(1, len(raw) + 1) if n not in recognised]) if tables else {}
+    ruled = [n for n in range(1, len(raw) + 1) if n not in recognised and _draws_lines(pages[n - 1])]
+    with_tables = _tables(path, ruled) if tables else {}
     spans: list[PageSpan] = []
     parts: list[str] = []
     pos = 0
@@ -163,6 +164,19 @@ def _has_image(page: Any) -> bool:
             return False
         return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.get_object().values())
     except Exception:  # odd resource dictionaries: treat as a possible scan
+        return True
+
+
+_PATH_OPS = re.compile(rb"[\d.]\s+(?:re|l)\s")  # a rectangle or a line segment in a content stream
+
+
+def _draws_lines(page: Any) -> bool:
+    """Whether a page draws rectangles or lines (a ruled table needs them): a byte search of its content stream,
+    so pdfplumber only parses the pages that may hold a table."""
+    try:
+        contents = page.get_contents()
+        return contents is not None and bool(_PATH_OPS.search(contents.get_data()))
+    except Exception:  # an unreadable stream: let pdfplumber decide
         return True
 
 
