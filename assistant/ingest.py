@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bm25 import tokenize
 from .attachments import attachment_meta, attachments_last
+from .bm25 import tokenize
 from .chunking import chunk_document
 from .config import Settings
 from .documents import discover, doc_id_for, load_document
@@ -161,9 +161,15 @@ def ingest(
                 )
                 continue
             seen[doc_id] = file
+            record = known.get(doc_id)
+            if record and record.path and Path(record.path) != file.resolve() and Path(record.path).exists():
+                # Another folder's file already holds this id: replacing it would silently drop that document.
+                report.failed.append(
+                    (str(file), f"same document id '{doc_id}' as {record.path}, already indexed; rename one of them (skipped)")
+                )
+                continue
             try:
                 content_hash = file_hash(file, fingerprint)
-                record = known.get(doc_id)
                 if record and record.status == "complete" and record.content_hash == content_hash:
                     report.unchanged.append(doc_id)
                     continue

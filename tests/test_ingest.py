@@ -16,6 +16,7 @@ from assistant.index import open_index
 from assistant.ingest import ingest
 
 from .conftest import CORPUS, REGULATION, make_settings
+from .test_store_contract import NOTICE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,6 +142,71 @@ def test_status_json_cli(small_index) -> None:
     assert info["path"] == str(small_index.store.path)
 
 
+def test_ingesting_another_folder_keeps_the_first(small_corpus: Path, tmp_path: Path) -> None:
+    """`assistant ingest B` after `assistant ingest A`: A's documents stay (pruning only looks inside B)."""
+    folder_a = tmp_path / "a"
+    shutil.copytree(small_corpus, folder_a)
+    folder_b = tmp_path / "b"
+    folder_b.mkdir()
+    (folder_b / "sz-computing-vouchers.txt").write_text(NOTICE, encoding="utf-8")
+    settings = make_settings(tmp_path / "idx")
+    first = ingest([folder_a], settings)
+    assert sorted(first.added) == ["gd-software-measures", "going-global-en"]
+    a_chunks = snapshot(settings)["chunks"]
+    cmd = [sys.executable, "-m", "assistant", "ingest", str(folder_b), "--index", str(tmp_path / "idx"), "--json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    second = json.loads(out.stdout)
+    assert second["added"] == ["sz-computing-vouchers"] and second["removed"] == [] and second["documents"] == 3
+    snap = snapshot(settings)
+    assert sorted(snap["docs"]) == ["gd-software-measures", "going-global-en", "sz-computing-vouchers"]
+    assert all(status == "complete" for status, _, _ in snap["docs"].values())
+    assert set(a_chunks) < set(snap["chunks"]) and snap["chunks"] == snap["vectors"] == snap["bm25"]
+
+
+def test_two_files_with_one_document_id_in_one_folder(tmp_path: Path) -> None:
+    """`a.md` and `a.txt` would both be document `a`: the second is reported, never mixed into the first."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# 甲办法\n\n第一条　对甲类项目给予最高10万元奖励。\n", encoding="utf-8")
+    (docs / "a.txt").write_text("乙办法\n\n第一条　对乙类项目给予最高20万元奖励。\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "assistant", "ingest", str(docs), "--index", str(tmp_path / "idx"), "--json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 1, out.stderr[-2000:]  # some files failed
+    report = json.loads(out.stdout)
+    assert report["added"] == ["a"]
+    [failed] = report["failed"]
+    assert Path(failed["path"]).name == "a.txt"
+    assert "same document id 'a'" in failed["reason"] and "a.md" in failed["reason"] and "rename" in failed["reason"]
+    texts = snapshot(make_settings(tmp_path / "idx"))["texts"]
+    assert any("10万元" in t for t in texts.values()) and not any("20万元" in t for t in texts.values())
+
+
+def test_same_document_id_in_two_folders_does_not_replace_the_first(tmp_path: Path) -> None:
+    """`ingest A` then `ingest B`, both holding `policy.md`: B's file must not silently overwrite A's document."""
+    folder_a, folder_b = tmp_path / "a", tmp_path / "b"
+    folder_a.mkdir()
+    folder_b.mkdir()
+    (folder_a / "policy.md").write_text("# 甲办法\n\n第一条　对甲类项目给予最高10万元奖励。\n", encoding="utf-8")
+    (folder_b / "policy.md").write_text("# 乙办法\n\n第一条　对乙类项目给予最高20万元奖励。\n", encoding="utf-8")
+    (folder_b / "other.md").write_text("# 丙办法\n\n第一条　对丙类项目给予最高30万元奖励。\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "idx")
+    assert ingest([folder_a], settings).added == ["policy"]
+    report = ingest([folder_b], settings)
+    assert report.added == ["other"] and not report.updated
+    [(path, reason)] = report.failed
+    assert Path(path) == folder_b / "policy.md"
+    assert "same document id 'policy'" in reason and str((folder_a / "policy.md").resolve()) in reason
+    texts = snapshot(settings)["texts"]
+    assert any("10万元" in t for t in texts.values()) and not any("20万元" in t for t in texts.values())
+    # A file that moved (its old path is gone) is the same document, updated in place.
+    (folder_a / "policy.md").unlink()
+    moved = ingest([folder_b], settings)
+    assert moved.updated == ["policy"] and moved.unchanged == ["other"] and moved.ok
+    texts = snapshot(settings)["texts"]
+    assert any("20万元" in t for t in texts.values()) and not any("10万元" in t for t in texts.values())
+
+
 def test_collection_depends_on_settings(tmp_path: Path) -> None:
     a = make_settings(tmp_path)
     b = make_settings(tmp_path, chunking={"max_chars": 300})
@@ -189,8 +255,10 @@ def test_ingest_offline(small_corpus: Path, tmp_path: Path, no_network) -> None:
 # Each name is a point inside ingest where the process kills itself with SIGKILL (assistant/failpoints.py).
 CRASH_POINTS = [
     "parsed:2", "chunked:1", "catalog_pending:2", "store_deleted:1", "embedded:2", "store_written:1",
-    "store_deleted:2", "document_complete:1", "before_bm25:1", "bm25_half_written:1", "bm25_swapping:1",
+    "store_deleted:2", "document_complete:1", "pruning:1", "before_bm25:1", "bm25_half_written:1", "bm25_swapping:1",
 ]
+# `pruning` is only reached when an indexed file has vanished: that test first indexes an extra file, then deletes it.
+EXTRA = "# 将被删除的文件\n\n第一条　本文件将在下一次导入前删除。\n"
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +271,13 @@ def clean_reference(tmp_path_factory, small_corpus: Path) -> dict:
 @pytest.mark.parametrize("point", CRASH_POINTS)
 def test_kill_mid_ingest_then_resume(point: str, small_corpus: Path, tmp_path: Path, clean_reference: dict) -> None:
     index_dir = tmp_path / "idx"
-    cmd = [sys.executable, "-m", "assistant", "ingest", str(small_corpus), "--index", str(index_dir), "--json"]
+    corpus = tmp_path / "docs"
+    shutil.copytree(small_corpus, corpus)
+    if point.startswith("pruning"):
+        (corpus / "vanishing.md").write_text(EXTRA, encoding="utf-8")
+        assert ingest([corpus], make_settings(index_dir)).ok
+        (corpus / "vanishing.md").unlink()
+    cmd = [sys.executable, "-m", "assistant", "ingest", str(corpus), "--index", str(index_dir), "--json"]
     env = {**os.environ, "ASSISTANT_FAILPOINTS": point}
     killed = subprocess.run(cmd, env=env, capture_output=True, cwd=ROOT, timeout=300)
     assert killed.returncode == -9, f"the process was not killed at {point}: {killed.stderr[-500:]!r}"
