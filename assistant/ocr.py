@@ -2,9 +2,10 @@
 
 The engine is RapidOCR (`rapidocr-onnxruntime`): PP-OCRv4 Chinese/English detection and
 recognition plus a 0°/180° line classifier, all ONNX files inside the wheel, run on the CPU.
-It was chosen by measurement over Debian's tesseract (`bench/ocr.py`: on noisy, ±2° rotated
-200-dpi renders of real regulations tesseract chi_sim reads ~0.68 of the characters, RapidOCR
-~0.98). The model loads on first use, never at import.
+It was chosen by measurement over Debian's tesseract 5 with chi_sim (`bench/ocr.py`, 6 real
+regulation pages at 200 dpi: clean 0.996 vs 0.993 character accuracy, with noise, blur and ±2°
+rotation 0.990 vs 0.700, turned by 90° 0.74 vs 0.01 before orientation handling). The model
+loads on first use, never at import.
 
 `ocr_pdf_pages` recognises the pages of a PDF one by one, reports progress per page and keeps
 each recognised page in an on-disk cache keyed by the file's content hash and the page
@@ -48,9 +49,6 @@ class PageOCR:
     text: str
     confidence: float
     rotation: int = 0  # degrees the page was turned (counter-clockwise) before it read best
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
 
 
 class OCREngine(Protocol):
