@@ -63,12 +63,13 @@ class Retriever:
             self._titles_generation = generation
         return self._titles
 
-    def _allowed_chunks(self, filters: Filters) -> set[str] | None:
+    def _allowed_chunks(self, filters: Filters, question: str = "") -> set[str] | None:
         """Chunk ids retrieval may return; None when nothing restricts it.
 
-        Superseded editions of a work are left out as of `filters.as_of` (today by default).
+        Superseded editions of a work are left out as of `filters.as_of` (today by default), except
+        the two editions a change question ("…2022年修改了什么？") compares.
         """
-        excluded = excluded_editions(self.index.catalog, filters)
+        excluded = excluded_editions(self.index.catalog, filters, question)
         if not (filters.doc_ids or filters.issuers or filters.date_from or filters.date_to):
             return chunks_except(self.index.catalog, excluded) if excluded else None
         allowed_docs = []
@@ -129,7 +130,7 @@ class Retriever:
         s = self.settings
         k = top_k or s.top_k
         timings: dict[str, float] = {}
-        allowed = self._allowed_chunks(filters or Filters())
+        allowed = self._allowed_chunks(filters or Filters(), question)
         lists: list[tuple[list[tuple[str, float]], float, str]] = []
         dense_weight = self._dense_weight(question) if s.dense else 0.0
         if dense_weight > 0:

@@ -373,32 +373,36 @@ def test_filters_as_of_and_citation_fields() -> None:
     assert (c["edition"], c["effective_date"], c["validity"]) == ("2022年修正", None, "in_force")
 
 
+class _FakeCatalog:
+    """What the versions filter reads of a catalog, over in-memory documents."""
+
+    def __init__(self, *docs: Document) -> None:
+        self.docs = {d.doc_id: d for d in docs}
+
+    def documents(self) -> list:
+        from assistant.catalog import DocumentRecord
+
+        return [DocumentRecord(d.doc_id, d.path, d.title, "txt", "h", "complete", 1, {}) for d in self.docs.values()]
+
+    def document_text(self, doc_id: str) -> Document:
+        return self.docs[doc_id]
+
+    def generation(self) -> int:
+        return 1
+
+    def get_info(self, key: str, default: str | None = None) -> str | None:
+        return default
+
+    def chunk_ids_by_document(self) -> dict[str, list[str]]:
+        return {d: [f"{d}#0"] for d in self.docs}
+
+
 def test_excluded_editions_respect_named_documents() -> None:
     from assistant.versions.filtering import excluded_editions
 
     old, new = _two_editions()
 
-    class Catalog:
-        def __init__(self) -> None:
-            self.docs = {d.doc_id: d for d in (old, new)}
-
-        def documents(self) -> list:
-            from assistant.catalog import DocumentRecord
-
-            return [
-                DocumentRecord(d.doc_id, d.path, d.title, "txt", "h", "complete", 1, {}) for d in self.docs.values()
-            ]
-
-        def document_text(self, doc_id: str) -> Document:
-            return self.docs[doc_id]
-
-        def generation(self) -> int:
-            return 1
-
-        def get_info(self, key: str, default: str | None = None) -> str | None:
-            return default
-
-    catalog = Catalog()
+    catalog = _FakeCatalog(old, new)
     assert excluded_editions(catalog, None) == {"law-2015"}
     assert excluded_editions(catalog, Filters(as_of="2018-01-01")) == {"law-2021"}
     assert excluded_editions(catalog, Filters(doc_ids=["law-2015"])) == set()
@@ -515,3 +519,12 @@ def test_diff_command_refuses_different_works(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "different works" in result.output
     missing = CliRunner().invoke(_diff_app(), ["no-such-doc", str(other), "--index", str(tmp_path / "none")])  # type: ignore[arg-type]
     assert missing.exit_code != 0
+
+
+def test_change_questions_search_both_editions() -> None:
+    from assistant.versions.filtering import excluded_editions
+
+    old, new = _two_editions()
+    catalog = _FakeCatalog(old, new)
+    assert excluded_editions(catalog, None, "示例数据管理法规定的罚款是多少？") == {"law-2015"}
+    assert excluded_editions(catalog, None, "示例数据管理法2021年修改了哪些内容？") == set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,7 +192,8 @@ class _CatalogLike(Protocol):
     def get_info(self, key: str, default: str | None = None) -> str | None: ...
 
 
-_cache: dict[int, tuple[tuple[int, str], Library]] = {}
+# Per catalog object (weakly: a closed index's entry goes with it; ids of dead objects get reused).
+_cache: weakref.WeakKeyDictionary[Any, tuple[tuple[int, str], Library]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
@@ -204,7 +206,7 @@ def library_for(catalog: _CatalogLike) -> Library:
     raw_sidecar = catalog.get_info(SIDECAR_INFO_KEY, "") or ""
     key = (catalog.generation(), raw_sidecar)
     with _cache_lock:
-        hit = _cache.get(id(catalog))
+        hit = _cache.get(catalog)
         if hit and hit[0] == key:
             return hit[1]
     inputs = []
@@ -223,7 +225,7 @@ def library_for(catalog: _CatalogLike) -> Library:
         sidecar = {}
     lib = build_library(inputs, sidecar)
     with _cache_lock:
-        _cache[id(catalog)] = (key, lib)
+        _cache[catalog] = (key, lib)
     return lib
 
 
