@@ -528,3 +528,51 @@ def test_change_questions_search_both_editions() -> None:
     catalog = _FakeCatalog(old, new)
     assert excluded_editions(catalog, None, "示例数据管理法规定的罚款是多少？") == {"law-2015"}
     assert excluded_editions(catalog, None, "示例数据管理法2021年修改了哪些内容？") == set()
+
+
+# ----- end to end: ingest (real embedder, Chroma on disk), status, retrieval as of a date ------------------
+
+
+def test_ingest_stores_versions_applies_the_sidecar_and_retrieves_the_edition_in_force(tmp_path: Path) -> None:
+    from assistant.index import open_index
+    from assistant.ingest import ingest
+    from assistant.retrieval import Retriever
+    from assistant.versions import document_versions
+
+    from .conftest import make_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("data_law_2015.txt", "data_law_2021.txt"):
+        (corpus / name).write_text((DATA / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (corpus / "records.txt").write_text(
+        law("示例信息记录暂行办法", "2010年1月1日 某某部令第3号发布", "本办法自2010年3月1日起施行。"), encoding="utf-8"
+    )
+    (corpus / "corpus.meta.csv").write_text(
+        "doc_id,validity,effective\nrecords,,2010-03-02\ndata_law_2021,someday,\n", encoding="utf-8"
+    )
+    settings = make_settings(tmp_path / "index", llm={"backend": "extractive"})
+    report = ingest([corpus], settings)
+    # The sidecar is not a document; its bad row is reported with its line, the good row applies.
+    assert report.added == ["data_law_2015", "data_law_2021", "records"]
+    assert len(report.failed) == 1 and report.failed[0][0].endswith("corpus.meta.csv:3")
+    index = open_index(settings)
+    try:
+        versions = document_versions(index.catalog)
+        assert versions["data_law_2015"]["work_id"] == versions["data_law_2021"]["work_id"]
+        assert versions["data_law_2015"]["validity"] == "superseded"
+        assert versions["data_law_2021"]["edition"] == "2021年修订"
+        assert versions["data_law_2021"]["effective_date"] == "2021-09-01"
+        assert versions["records"]["validity"] == "repealed"  # by 示例数据管理法 (2015): 《…》同时废止
+        assert versions["records"]["effective_date"] == "2010-03-02"  # the sidecar's date
+        retriever = Retriever(index, settings.retrieval)
+        question = "示例数据管理法规定不履行数据安全保护义务的罚款是多少？"
+        today = retriever.retrieve(question).passages
+        assert today and {p.doc_id for p in today} <= {"data_law_2021", "records"}
+        assert today[0].meta["validity"] == "in_force" and today[0].meta["edition"] == "2021年修订"
+        then = retriever.retrieve(question, Filters(as_of="2018-01-01")).passages
+        assert then[0].doc_id == "data_law_2015" and then[0].meta["validity"] == "in_force"
+        both = retriever.retrieve("示例数据管理法2021年修订改了什么？", top_k=10).passages
+        assert {"data_law_2015", "data_law_2021"} <= {p.doc_id for p in both}
+    finally:
+        index.close()
