@@ -43,16 +43,52 @@ def _numbers(text: str, *, translated: bool = False) -> set[str]:
     return {m.group(1) for m in re.finditer(r"(\d+(?:\.\d+)?)" + scaled, text) if not re.match(r"\d", text[m.end() :])}
 
 
+def _counts(text: str) -> set[str]:
+    """Counts written in Chinese numerals before a unit ("两次", "五年"), as digits."""
+    return {str(n) for m in _CN_COUNT.finditer(normalize(text)) if (n := cn_number(m.group(1))) is not None}
+
+
 _CN_NUMERAL = re.compile(r"[一二三四五六七八九十百零〇两]+")
+_CN_COUNT = re.compile(r"(?<![第一二三四五六七八九十百零〇两])([一二三四五六七八九十百零〇两]+)(?=个|次|年|日|天|周|月|家|项|名|人|倍|条|款|类|种|批)")
 
 
 def _numbers_found(claim: str, passage: Passage, *, translated: bool = False) -> bool:
     """Whether every number the claim states occurs in the passage (its title and section included):
     overlap of words says nothing about a wrong figure ("目标是10000亿元" against "突破3.2万亿元")."""
     text = normalize(f"{passage.title} {passage.section} {passage.text}")
-    source = set(re.findall(r"\d+(?:\.\d+)?", text))
-    source |= {str(n) for m in _CN_NUMERAL.findall(text) if (n := cn_number(m)) is not None}  # 第三十七条 is 37
-    return _numbers(claim, translated=translated) <= source
+    digits = set(re.findall(r"\d+(?:\.\d+)?", text))
+    source = digits | {str(n) for m in _CN_NUMERAL.findall(text) if (n := cn_number(m)) is not None}  # 第三十七条 is 37
+    # A count in words ("两次") must be a count in the passage too, not any numeral (the 二 of 第二章).
+    return _numbers(claim, translated=translated) <= source and _counts(claim) <= digits | _counts(text)
+
+
+# Key policy terms across languages: an English claim citing a Chinese passage (or the reverse) must find the
+# counterpart of each of these terms it uses in the passage. Embedding similarity alone accepts "confiscation
+# of mining licences and fines" for an article about obtaining a mining licence.
+GLOSSARY: list[tuple[str, str]] = [  # (English pattern, Chinese alternatives)
+    (r"\bfine[sd]?\b|\bfining\b", "罚款|罚金"), (r"confiscat", "没收"), (r"revok|revocation", "吊销|撤销"),
+    (r"\bwarning", "警告"), (r"suspen[ds]", "暂停|停止|停产|停业"), (r"illegal (?:gains|income)", "违法所得"),
+    (r"criminal|prosecut", "刑事|犯罪"), (r"detention|detain", "拘留"), (r"imprison", "徒刑|监禁"),
+    (r"subsid", "补贴|补助|资助|贴息"), (r"\b(?:award|reward|bonus)", "奖励|奖"), (r"\bloans?\b", "贷款|借款"),
+    (r"\btax", "税"), (r"insurance", "保险"), (r"premium", "保费|保险费"), (r"\bexport", "出口|出海|境外"),
+    (r"\bimport", "进口"), (r"\bmining\b|\bmines?\b", "开采|采矿|矿"), (r"licen[cs]|\bpermits?\b", "许可|执照|证"),
+    (r"patent", "专利"), (r"trademark", "商标"), (r"copyright", "著作权|版权"), (r"personal information", "个人信息"),
+    (r"small and medium|\bsmes?\b", "中小企业|中小"), (r"\bpay(?:ment)?s?\b|\bpaid\b", "支付|付款|款项|付"),
+    (r"talent", "人才"), (r"training|\btrain", "培训|培养|训练"), (r"open.?source|openharmony", "开源"),
+    (r"computing|compute", "算力|计算"), (r"voucher", "券"), (r"\bdata\b", "数据"), (r"software", "软件"),
+    (r"artificial intelligence|\bai\b", "人工智能|智能"), (r"\bmodels?\b", "模型"), (r"rare earth", "稀土"),
+]
+
+
+def _terms_match(claim: str, passage: Passage) -> bool:
+    """Whether every glossary term of a cross-language claim has its counterpart in the passage."""
+    source = f"{passage.title}\n{passage.section}\n{passage.text}"
+    if language_of(claim) == "en":
+        lowered = claim.lower()
+        return all(re.search(zh, source) for en, zh in GLOSSARY if re.search(en, lowered))
+    lowered = source.lower()
+    # Chinese claim over an English passage: only whole terms (the first alternative), not single characters.
+    return all(re.search(en, lowered) for en, zh in GLOSSARY if len(term := zh.split("|")[0]) > 1 and term in claim)
 
 
 _TRAILING_MARKERS = re.compile(r"([。！？；!?;.])(\s*)((?:" + CITATION_RE.pattern + r")+)")
@@ -104,7 +140,11 @@ def check_support(claim: str, passage: Passage, similarity: SimilarityFn | None 
             sims = similarity(claim, [passage.text[s:e] for s, e in sentences])
             i = max(range(len(sims)), key=sims.__getitem__)
             # Numbers in the claim must still appear in the passage: the embedding alone is blind to them.
-            if sims[i] >= SEMANTIC_THRESHOLD and _numbers_found(claim, passage, translated=True):
+            if (
+                sims[i] >= SEMANTIC_THRESHOLD
+                and _numbers_found(claim, passage, translated=True)
+                and _terms_match(claim, passage)
+            ):
                 return True, float(sims[i]), sentences[i]
     return False, whole, span
 

@@ -61,12 +61,19 @@ def ingest(
 
     Exit code 0 when every file was indexed, 1 when some failed (the rest is indexed), 2 on usage errors.
     """
-    from .ingest import ingest as run_ingest
+    from .engine import Engine
+    from .index import wipe_index
 
     try:
         settings = build_settings(index, store, config)
-        with ingest_progress(quiet=json_out) as on_progress:
-            report = run_ingest(list(paths or [settings.corpus]), settings, rebuild=rebuild, progress=on_progress)
+        if rebuild:  # before opening: a rebuild is also the cure for an index too damaged to open
+            wipe_index(settings)
+        engine = Engine.open(settings, create=True)
+        try:
+            with ingest_progress(quiet=json_out) as on_progress:
+                report = engine.ingest(list(paths or [settings.corpus]), progress=on_progress)
+        finally:
+            engine.close()
     except AssistantError as exc:
         fail(exc)
         return
@@ -95,16 +102,17 @@ def status(
     config: ConfigOpt = None,
 ) -> None:
     """Show what is indexed: documents, chunks, model, collection, store path, last ingest."""
-    from .index import open_index
+    from .engine import Engine
     from .versions import document_versions
 
     try:
-        settings = build_settings(index, store, config)
-        idx = open_index(settings)
-        info = idx.status()
-        docs = idx.catalog.documents()
-        versions = document_versions(idx.catalog)  # work_id, edition, effective_date, validity (today)
-        idx.close()
+        engine = Engine.open(build_settings(index, store, config))
+        try:
+            info = engine.status()
+            docs = engine.documents()
+            versions = document_versions(engine.index.catalog)  # work_id, edition, effective_date, validity (today)
+        finally:
+            engine.close()
     except AssistantError as exc:
         fail(exc)
         return
@@ -130,7 +138,7 @@ def status(
 def _engine(index: Path | None, store: str | None, config: Path | None, llm: LLMOpt, top_k: int | None = None) -> Engine:
     from .engine import Engine
 
-    return Engine(build_settings(index, store, config, llm=llm, top_k=top_k))
+    return Engine.open(build_settings(index, store, config, llm=llm, top_k=top_k))
 
 
 @app.command()
@@ -145,20 +153,16 @@ def ask(
     config: ConfigOpt = None,
 ) -> None:
     """Answer one question with [n] citations and the quoted sources."""
+    from .events import collect
     from .render import print_answer
-    from .types import Answer
 
     try:
-        engine = _engine(index, store, config, llm, top_k)
         filters = parse_filters(filter_)
-        answer = None
-        for item in engine.stream(question, filters=filters):
-            if isinstance(item, Answer):
-                answer = item
-            elif not json_out and not console.is_terminal:
-                pass  # non-interactive: print only the verified answer below
-            elif not json_out:
-                console.print(item, end="", highlight=False, markup=False)
+        engine = _engine(index, store, config, llm, top_k)
+        show = None if json_out or not console.is_terminal else (
+            lambda piece: console.print(piece, end="", highlight=False, markup=False)
+        )  # non-interactive: print only the verified answer below
+        answer = collect(engine.stream(question, filters=filters), on_token=show)
         engine.close()
     except AssistantError as exc:
         fail(exc)

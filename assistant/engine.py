@@ -1,7 +1,10 @@
-"""The Engine: one object that every front end (CLI, REPL, web UI, evaluation) asks.
+"""The Engine: the one door every front end (CLI, REPL, web UI, evaluation, benchmarks) goes through.
 
-    question -> condense (with history) -> retrieve -> refuse if the evidence is weak
-             -> best sentences as numbered evidence -> LLM (streamed) -> verify citations -> Answer
+    question -> Query (condensed, analysed once) -> retrieve -> refuse if the evidence is weak
+             -> list question: items from the document's structure (no model)
+             -> otherwise: evidence planned by question type -> LLM (streamed)
+             -> verify citations -> check the answer answers (else quote the evidence, or refuse) -> Answer
+Events: Sources, then Tokens, then Final (assistant/events.py).
 """
 
 from __future__ import annotations
@@ -9,53 +12,34 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
 
+from . import answering, evidence
+from .catalog import DocumentRecord
 from .citations import claims_support, verify
 from .config import Settings
-from .errors import AssistantError, LLMError
-from .evidence import Evidence, passage_header
-from .evidence import select as select_evidence
+from .conversation import Turn, condense, is_follow_up
+from .errors import AssistantError, DocumentNotFoundError, IndexMissingError, LLMError
+from .events import Event, Final, Sources, Token, collect
 from .index import Index, open_index
+from .ingest import IngestReport, ProgressFn, ingest, remove_document
 from .llm import GenerationRequest, LLMBackend, make_backend
-from .prompts import answer_messages, is_refusal, refusal_sentence, render
+from .prompts import answer_messages, is_refusal, refusal_sentence
+from .query import Query, check_question, value_pattern
 from .retrieval import RetrievalResult, Retriever
-from .textutil import content_units, language_of
-from .types import Answer, Filters, Passage
+from .types import Answer, Document, Filters, Passage
 
-
-@dataclass
-class Turn:
-    """One exchange of a conversation, as front ends keep it."""
-
-    question: str
-    answer: str
-    doc_titles: list[str]
-
-
-PassagesCallback = Callable[[list[Passage]], None]
-
-_REFERRING = re.compile(
-    r"它|其|该|这个|这些|这项|这一|上述|此|那么|那|还有|呢[？?]?$|\b(?:it|its|this|that|these|those|they|them|there)\b",
-    re.I,
-)
-
-
-def is_follow_up(question: str) -> bool:
-    """Whether a question leans on the conversation: it refers back ("its second article") or is a fragment.
-
-    A question that names its own policy (《…》) or is long enough to stand alone is left as it is,
-    so a new topic in the same conversation is not dragged back to the last answer's documents.
-    """
-    if "《" in question:
-        return False
-    short = len(re.findall(r"[\u4e00-\u9fff]", question)) < 8 and len(re.findall(r"[A-Za-z]+", question)) < 5
-    return short or bool(_REFERRING.search(question))
+__all__ = ["Engine", "Turn", "is_follow_up"]
 
 
 class Engine:
-    """Owns the index, retriever, LLM backend and prompts. Thread-safe for concurrent questions."""
+    """The one door into the assistant: ingest, look up documents, retrieve and answer.
+
+    Owns the index, retriever, LLM backends and prompts. Thread-safe: questions may run
+    concurrently; writes to the index (ingest, remove) are serialised by one lock.
+    """
 
     def __init__(self, settings: Settings, *, index: Index | None = None, backend: LLMBackend | None = None) -> None:
         self.settings = settings
@@ -65,6 +49,65 @@ class Engine:
         if backend is not None:
             self._backends[settings.llm.backend] = backend
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings, *, create: bool = False, backend: LLMBackend | None = None) -> Engine:
+        """The Engine over `settings`' index; with `create`, a missing index is created empty."""
+        return cls(settings, index=open_index(settings, create=create), backend=backend)
+
+    # ----- the library: what is indexed -----
+    def ingest(
+        self, paths: list[Path], *, rebuild: bool = False, prune: bool = True, progress: ProgressFn | None = None
+    ) -> IngestReport:
+        """Bring the index in line with the files under `paths` (see `assistant.ingest.ingest`).
+
+        With `rebuild` the index is wiped and built again, and this Engine reopens it.
+        """
+        with self._write_lock:
+            if rebuild:
+                self.index.close()
+                report = ingest(paths, self.settings, rebuild=True, progress=progress)
+                self.index = open_index(self.settings)
+                self.retriever = Retriever(self.index, self.settings.retrieval)
+                return report
+            return ingest(paths, self.settings, progress=progress, index=self.index, prune=prune)
+
+    def ensure_index(self, corpus: Path, progress: ProgressFn | None = None) -> IngestReport | None:
+        """First run: when the index holds no document, ingest `corpus` (the sample corpus). None when not needed."""
+        if self.index.catalog.counts()[0] > 0:
+            return None
+        if not corpus.is_dir():
+            raise IndexMissingError(
+                f"The index in {self.settings.store.path}/ is empty and the corpus {corpus}/ does not exist. "
+                "Run `assistant ingest DIR` first, or pass --index DIR."
+            )
+        return self.ingest([corpus], prune=False, progress=progress)
+
+    def remove(self, doc_id: str) -> DocumentRecord:
+        """Remove one document (its vectors, chunks and keywords); returns what was removed."""
+        with self._write_lock:
+            record = self.index.catalog.document(doc_id)
+            if record is None:
+                raise DocumentNotFoundError(f"No document '{doc_id}' in the index; `assistant status` lists them.")
+            remove_document(self.index, doc_id)
+            self.index.keywords.rebuild()
+            return record
+
+    def documents(self) -> list[DocumentRecord]:
+        """Every indexed document (complete or pending), without its text."""
+        return self.index.catalog.documents()
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        return self.index.catalog.document(doc_id)
+
+    def document_text(self, doc_id: str) -> Document | None:
+        """The full text of a document, for the source viewer."""
+        return self.index.catalog.document_text(doc_id)
+
+    def status(self) -> dict[str, Any]:
+        """What is indexed: counts, model, collection, store, last ingest (what `assistant status --json` prints)."""
+        return self.index.status()
 
     # ----- collaborators -----
     def backend(self, name: str | None = None) -> LLMBackend:
@@ -101,103 +144,34 @@ class Engine:
 
     # ----- steps -----
     def condense(self, question: str, history: list[Turn] | None, backend: str | None = None) -> str:
-        """A standalone version of a follow-up question.
-
-        With a generative backend and `llm.condense = "llm"`, the model rewrites it; otherwise
-        the follow-up is joined with the documents the last answer drew on, which is what
-        retrieval needs ("its second article" + 《that policy》).
-        """
-        if not history:
-            return question
-        last = history[-1]
-        mode = self.settings.llm.condense
+        """A standalone version of a follow-up question (see `assistant.conversation.condense`)."""
         kind = backend or self.settings.llm.backend
-        if mode == "llm" or (mode == "auto" and kind == "openai"):
-            lang = language_of(question)
-            transcript = "\n".join(f"Q: {t.question}\nA: {t.answer[:300]}" for t in history[-3:])
-            try:
-                text = "".join(
-                    self.backend(kind).generate(
-                        GenerationRequest(
-                            messages=render("condense", lang, history=transcript, question=question),
-                            question=question, language=lang, max_tokens=80, temperature=0.0,
-                        )
-                    )
-                ).strip()
-                if text:
-                    return text.splitlines()[0]
-            except LLMError:
-                pass  # fall back to the heuristic below
-        if not is_follow_up(question):
-            return question
-        context = " ".join(f"《{t}》" for t in dict.fromkeys(last.doc_titles)) or last.question
-        return f"{question} {context}"
+        use_llm = self.settings.llm.condense == "llm" or (self.settings.llm.condense == "auto" and kind == "openai")
+        return condense(question, history, self.backend(kind) if use_llm and history else None)
 
-    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
+    def query(self, question: str, history: list[Turn] | None = None, backend: str | None = None) -> Query:
+        """The analysed question: condensed against the conversation, classified, its units computed once."""
+        return Query.make(question, self.condense(question, history, backend))
+
+    def retrieve(self, question: str | Query, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
         return self.retriever.retrieve(question, filters, top_k)
 
-    def weak_evidence(self, question: str, result: RetrievalResult) -> bool:
-        """Refuse without asking the LLM: nothing found, the named policy is not indexed, or low evidence."""
-        if not result.passages:
-            return True
-        if result.named_title_found is False:
-            return True
-        threshold = self.settings.retrieval.refusal_threshold
-        if threshold <= 0:
-            return False
-        best = max(float(p.meta.get("evidence", 0.0)) for p in result.passages[:3])
-        return best < threshold
-
-    def evidence_passages(self, question: str, passages: list[Passage]) -> list[int]:
-        """Numbers (1-based, rank order) of the passages worth showing the LLM.
-
-        Every prompt token costs time on a CPU (~35-90 tokens/s), and a small model answers
-        better from less: passages that share far less of the question than the best one are
-        left out. Passages in another language than the question are kept (the overlap
-        cannot judge them).
-        """
-        lang = language_of(question)
-        scores = [float(p.meta.get("evidence", 0.0)) for p in passages]
-        same = [sc for p, sc in zip(passages, scores, strict=True) if language_of(p.text) == lang]
-        best = max(same, default=0.0)
-        keep = [
-            i + 1
-            for i, (p, sc) in enumerate(zip(passages, scores, strict=True))
-            if language_of(p.text) != lang or sc >= self.settings.llm.evidence_ratio * best
-        ]
-        return keep[: self.settings.llm.max_passages] or [1]
-
-    def build_request(
-        self,
-        question: str,
-        passages: list[Passage],
-        language: str,
-        *,
-        compress: bool = True,
-        idf: dict[str, float] | None = None,
-    ) -> GenerationRequest:
-        """The LLM request: the chosen passages' best sentences as numbered, quoted evidence.
-
-        Evidence keeps each passage's number in `passages`, so [n] in the answer maps back to it.
-        `compress` (for generative backends) keeps only the sentences that fit `llm.context_tokens`;
-        without it each chosen passage is given whole (the extractive backend picks its own sentences).
-        `idf` is the question's word weights when retrieval has them already (`RetrievalResult.idf`).
-        """
-        numbers = self.evidence_passages(question, passages) if passages else []
-        if compress:
-            if idf is None:
-                idf = self.index.keywords.idf(sorted(content_units(question)))
-            chosen = select_evidence(
-                question, passages, numbers, self.settings.llm.context_tokens, idf=idf, similarity=self.similarity
-            )
-        else:
-            chosen = [Evidence(n, passage_header(passages[n - 1], True), passages[n - 1].text) for n in numbers]
-        evidence = [(e.number, e.text) for e in chosen]
+    def build_request(self, query: Query, passages: list[Passage], *, idf: dict[str, float] | None = None) -> GenerationRequest:
+        """The LLM request: the chosen passages' best sentences, within the budget for the question's type,
+        as numbered, quoted evidence. Evidence keeps each passage's number, so [n] maps back to it."""
+        s = self.settings.llm
+        numbers = evidence.choose(query, passages, s.evidence_ratio, s.max_passages) if passages else []
+        analysis = query.analysis
+        chosen = evidence.select(
+            query.retrieval_text, passages, numbers, answering.budget(query, s.context_tokens),
+            idf=idf if idf is not None else query.idf, similarity=self.similarity,
+            value=value_pattern(analysis.attribute, analysis.unit) if analysis.type == "fact" else None,
+        )  # fmt: skip
         blocks = [f"[{e.number}] {e.header}\n{e.text}" if e.header else f"[{e.number}]\n{e.text}" for e in chosen]
-        messages = answer_messages(language, evidence="\n\n".join(blocks), question=question)
+        messages = answer_messages(query.language, evidence="\n\n".join(blocks), question=query.standalone)
         return GenerationRequest(
-            messages=messages, question=question, evidence=evidence, language=language,
-            max_tokens=self.settings.llm.max_tokens, temperature=self.settings.llm.temperature,
+            messages=messages, question=query.standalone, evidence=[(e.number, e.text) for e in chosen],
+            language=query.language, max_tokens=s.max_tokens, temperature=s.temperature,
         )
 
     # ----- answering -----
@@ -208,88 +182,154 @@ class Engine:
         filters: Filters | None = None,
         *,
         backend: str | None = None,
-        on_passages: PassagesCallback | None = None,
         top_k: int | None = None,
-    ) -> Generator[str | Answer, None, None]:
-        """Yield the answer text as it is generated, then the final, verified `Answer`.
-
-        `on_passages` is called with the retrieved passages before generation starts, so a
-        front end can show the sources first.
-        """
-        question = question.strip()
-        if not question:
-            raise AssistantError("The question is empty.")
+    ) -> Generator[Event, None, None]:
+        """Answer a question: yield `Sources` when retrieval is done, `Token`s as the answer is written,
+        then one `Final` with the verified `Answer`. Raises QuestionError for a question that cannot be asked."""
         started = time.perf_counter()
-        language = language_of(question)
-        standalone = self.condense(question, history, backend)
+        question = check_question(question)
+        query = self.query(question, history, backend)
         t = time.perf_counter()
-        result = self.retrieve(standalone, filters, top_k)
+        result = self.retrieve(query, filters, top_k)
         timings = {"condense": t - started, "retrieval": time.perf_counter() - t, **{f"retrieval_{k}": v for k, v in result.timings.items()}}
         passages = result.passages
-        if on_passages:
-            on_passages(passages)
+        yield Sources(passages, query.analysis.to_dict())
         kind = backend or self.settings.llm.backend
-        answer = Answer(question=question, text="", passages=passages, standalone_question=standalone, language=language)
-        if self.weak_evidence(standalone, result):
-            answer.text, answer.refused = refusal_sentence(language), True
-            answer.backend = kind
+        answer = Answer(
+            question=question, text="", passages=passages, standalone_question=query.standalone,
+            language=query.language, analysis=query.analysis.to_dict(), backend=kind,
+        )  # fmt: skip
+        unknown = self._unknown_terms(query)
+        if unknown or evidence.weak(passages, result.named_title_found, self.settings.retrieval.refusal_threshold):
+            answer.text, answer.refused = refusal_sentence(query.language), True
+            if unknown:  # say what the documents never mention, so the user can rephrase
+                terms = "、".join(f"“{w}”" for w in unknown)
+                answer.text += f"（文件中未出现{terms}。）" if query.language == "zh" else f" (Not in the documents: {terms}.)"
             timings["first_token"] = time.perf_counter() - started
-            yield answer.text
+            yield Token(answer.text)
+        elif query.analysis.wants_list and (plan := self._list_plan(query, result)) is not None:
+            yield from self._answer_list(answer, query, plan, timings, started)
+        elif answering.options(query) and hasattr(llm := self.backend(kind), "option_scores"):
+            yield from self._answer_choice(answer, query, llm, result, timings, started)
         else:
-            llm = self.backend(kind)
-            answer.backend = llm.name
-            request = self.build_request(
-                standalone, passages, language, compress=kind != "extractive", idf=result.idf
-            )
-            raw: list[str] = []
-            try:
-                for piece in llm.generate(request):
-                    if not piece:
-                        continue
-                    if not raw:
-                        timings["first_token"] = time.perf_counter() - started
-                    raw.append(piece)
-                    yield piece
-            except LLMError as exc:
-                answer.error = str(exc)
-            text = "".join(raw).strip()
-            if answer.error and not text:
-                answer.text = ""
-            elif is_refusal(text, language):
-                answer.text, answer.refused = refusal_sentence(language), True
-            else:
-                answer.text, answer.citations = verify(text, passages, self.similarity)
-                answer.text = _tidy(answer.text)
-                supported, checkable = claims_support(answer.text, answer.citations)
-                if checkable and not supported and not _CHOICE_LEAD.match(answer.text):
-                    # Not one statement is backed by a passage: that is invention, not an answer. (An answer
-                    # that leads with a choice or verdict keeps it: its reasons may not verify, the pick stands.)
-                    answer.unverified = answer.text
-                    answer.text, answer.refused = refusal_sentence(language), True
+            yield from self._answer_generated(answer, query, self.backend(kind), result, timings, started)
         timings["total"] = time.perf_counter() - started
         timings.setdefault("first_token", timings["total"])
         answer.timings = timings
-        yield answer
+        yield Final(answer)
 
-    def ask(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None, **kw) -> Answer:
+    def _answer_list(
+        self, answer: Answer, query: Query, plan: answering.ListPlan, timings: dict[str, float], started: float
+    ) -> Generator[Event, None, None]:
+        """A list answer from the document's structure: one cited line per item, streamed at once, no model."""
+        passages, numbers = answer.passages, []
+        for p, _ in plan.items:
+            known = next((i for i, q in enumerate(passages, 1) if q.chunk_id == p.chunk_id), None)
+            if known is None:
+                passages.append(p)
+                known = len(passages)
+            numbers.append(known)
+        text = answering.render_list(plan, numbers)
+        timings["first_token"] = time.perf_counter() - started
+        answer.backend = "structure"
+        for line in text.splitlines(keepends=True):
+            yield Token(line)
+        self._finish(answer, query, text, repair=False)  # every item is cited; the lead line is not a claim
+
+    def _answer_choice(
+        self, answer: Answer, query: Query, llm: LLMBackend, result: RetrievalResult, timings: dict[str, float],
+        started: float,
+    ) -> Generator[Event, None, None]:
+        """Choice and true/false: the model's own probability for each option, in one forward pass, then the
+        evidence sentence that bears on the pick."""
+        answer.backend = llm.name
+        request = self.build_request(query, answer.passages, idf=result.idf)
+        picks = answering.options(query)
+        try:
+            scores = llm.option_scores(request, [word for word, _ in picks])  # type: ignore[attr-defined]
+        except LLMError as exc:
+            answer.error = str(exc)
+            return
+        (word, option), _ = max(zip(picks, scores, strict=True), key=lambda x: x[1])
+        shown = [n for n, _ in request.evidence]
+        text = answering.render_choice(query, word, option, answering.reason(query, answer.passages, shown, option))
+        timings["first_token"] = time.perf_counter() - started
+        answer.option_scores = {w: round(sc, 4) for (w, _), sc in zip(picks, scores, strict=True)}
+        yield Token(text)
+        self._finish(answer, query, text, shown)
+
+    def _answer_generated(
+        self, answer: Answer, query: Query, llm: LLMBackend, result: RetrievalResult, timings: dict[str, float],
+        started: float,
+    ) -> Generator[Event, None, None]:
+        """The model writes the answer from the evidence planned for the question's type; then it is checked."""
+        answer.backend = llm.name
+        request = self.build_request(query, answer.passages, idf=result.idf)
+        raw: list[str] = []
+        try:
+            for piece in llm.generate(request):
+                if not piece:
+                    continue
+                if not raw:
+                    timings["first_token"] = time.perf_counter() - started
+                raw.append(piece)
+                yield Token(piece)
+        except LLMError as exc:
+            answer.error = str(exc)
+        text = "".join(raw).strip()
+        if not (answer.error and not text):
+            self._finish(answer, query, text, [n for n, _ in request.evidence])
+
+    def _unknown_terms(self, query: Query) -> list[str]:
+        """Words of a Chinese fact question's subject that no indexed document uses: the documents cannot state
+        a figure about them ("区块链软件企业的专项奖励"). Other types still get the related content."""
+        if query.language != "zh" or query.analysis.type != "fact":
+            return []
+        return self.index.keywords.unknown_words(query.analysis.subject)
+
+    def _list_plan(self, query: Query, result: RetrievalResult) -> answering.ListPlan | None:
+        named = {p.doc_id for p in result.passages if result.named_titles and p.doc_id in result.named_docs}
+        return answering.plan_list(query, result.passages, self.index.catalog, named)
+
+    def _finish(
+        self, answer: Answer, query: Query, text: str, shown: list[int] | None = None, *, repair: bool = True
+    ) -> None:
+        """Verify the answer's citations and that it answers; refuse only when the evidence really is absent."""
+        passages, language = answer.passages, query.language
+        # A choice or verdict keeps its pick even when its reason does not verify (the reason is then uncited).
+        choice = query.analysis.type in ("choice", "true_false")
+        if is_refusal(text, language):
+            answer.unverified = text
+            text = ""
+        if text:
+            text, citations = verify(text, passages, self.similarity, repair=repair)
+            text = _tidy(text)
+            supported, checkable = claims_support(text, citations)
+            if choice or (checkable == 0 or supported) and answering.answers(query, text, citations):
+                answer.text, answer.citations = text, citations
+                return
+            answer.unverified = text
+        # The model refused, or wrote nothing that is both supported and on target: the best evidence
+        # sentence that states what was asked, quoted; else the refusal with the related passages.
+        quoted = answering.quote_answer(query, passages, shown)
+        if quoted is None:
+            answer.text, answer.refused, answer.citations = refusal_sentence(language), True, []
+            return
+        n, sentence = quoted
+        p = passages[n - 1]
+        where = f"《{p.title}》" + (p.section.split(">")[-1].strip().lstrip("# ") if p.section else "")
+        lead = f"根据{where}：“{sentence}”" if language == "zh" else f"According to {where}: “{sentence}”"
+        answer.text, answer.citations = verify(f"{lead}[{n}]", passages, self.similarity)
+        answer.quoted = True
+
+    def ask(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None, **kw: Any) -> Answer:
         """The complete, verified answer (no streaming)."""
-        final: Answer | None = None
-        for item in self.stream(question, history, filters, **kw):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None
-        return final
+        return collect(self.stream(question, history, filters, **kw))
 
     def close(self) -> None:
         for b in self._backends.values():
             b.close()
         self.index.close()
-
-
-# "B. …", "正确。…", "正确选项的字母是A", "True, because …": the answer to a choice or true/false question.
-_CHOICE_LEAD = re.compile(
-    r"^\s*(?:[A-Da-d](?:[.、．:：)）\s]|$)|正确|错误|对[。，,.]|错[。，,.]|true\b|false\b|yes\b|no\b|答案|选项)", re.I
-)
 
 
 def _tidy(text: str) -> str:

@@ -51,3 +51,7 @@ class FilterError(AssistantError, ValueError):
         super().__init__(message)
         self.reason = reason
         self.value = value
+
+
+class DocumentNotFoundError(AssistantError):
+    """A document id that the index does not hold."""

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .query import Query
 from .textutil import content_units, language_of, split_sentences, units, weighted_coverage
 from .types import Passage
 
@@ -27,6 +28,48 @@ _SPACE = re.compile(r"\s")
 _MIN_SHARE = 0.35
 _JOIN = "……"
 _NAMED = re.compile(r"《[^》]*》")
+
+
+def score(query: Query, passage: Passage) -> float:
+    """How well the passage answers the question, 0..1, for the refusal decision (rank-based fusion
+    scores say nothing absolute).
+
+    In the question's language: the IDF-weighted share of the question's content units that the
+    passage (with its title and section) contains; rare words weigh most, and words that occur
+    nowhere in the index weigh the most of all. Across languages word overlap means nothing, so
+    the dense (embedding) similarity found by retrieval stands in.
+    """
+    question = query.retrieval_text
+    if language_of(passage.text) != language_of(question):
+        return float(passage.stages.get("dense", 0.0))
+    wanted = content_units(question)
+    if not wanted:
+        return 0.0
+    return weighted_coverage(wanted, set(units(f"{passage.title}\n{passage.section}\n{passage.text}")), query.idf)
+
+
+def weak(passages: list[Passage], named_title_found: bool | None, threshold: float) -> bool:
+    """Refuse without asking the LLM: nothing found, the named policy is not indexed, or low evidence."""
+    if not passages or named_title_found is False:
+        return True
+    if threshold <= 0:
+        return False
+    return max(p.evidence for p in passages[:3]) < threshold
+
+
+def choose(query: Query, passages: list[Passage], ratio: float, most: int) -> list[int]:
+    """Numbers (1-based, rank order) of the passages worth showing the LLM.
+
+    Every prompt token costs time on a CPU (~35-90 tokens/s), and a small model answers
+    better from less: passages that share far less of the question than the best one are
+    left out. Passages in another language than the question are kept (the overlap
+    cannot judge them).
+    """
+    lang = language_of(query.retrieval_text)
+    same = [p.evidence for p in passages if language_of(p.text) == lang]
+    best = max(same, default=0.0)
+    keep = [i + 1 for i, p in enumerate(passages) if language_of(p.text) != lang or p.evidence >= ratio * best]
+    return keep[:most] or ([1] if passages else [])
 
 
 def estimate_tokens(text: str) -> int:
@@ -61,8 +104,17 @@ def passage_header(passage: Passage, with_title: bool) -> str:
 
 
 def _scores(
-    question: str, passage: Passage, sentences: list[str], idf: dict[str, float], similarity: SimilarityFn | None
+    question: str,
+    passage: Passage,
+    sentences: list[str],
+    idf: dict[str, float],
+    similarity: SimilarityFn | None,
+    pattern: re.Pattern[str] | None = None,
 ) -> list[float]:
+    if pattern is not None:
+        # A fact question wants a sentence that states the kind of value asked for (a duration for 多长时间).
+        base = _scores(question, passage, sentences, idf, similarity)
+        return [sc * (1.5 if pattern.search(s) else 0.8) for sc, s in zip(base, sentences, strict=True)]
     if language_of(passage.text) != language_of(question):
         # Lexical overlap cannot compare languages; the multilingual embedder can.
         if similarity is None or not sentences:
@@ -81,6 +133,7 @@ def select(
     *,
     idf: dict[str, float] | None = None,
     similarity: SimilarityFn | None = None,
+    value: re.Pattern[str] | None = None,
 ) -> list[Evidence]:
     """The evidence to show for passages `numbers` (1-based), at most about `budget` tokens in all.
 
@@ -94,7 +147,7 @@ def select(
     for rank, n in enumerate(numbers):
         p = passages[n - 1]
         texts = [p.text[a:b] for a, b in spans[n]]
-        for i, sc in enumerate(_scores(question, p, texts, idf, similarity)):
+        for i, sc in enumerate(_scores(question, p, texts, idf, similarity, value)):
             candidates.append((sc * (1 - 0.02 * rank), n, i))  # ties go to the better-ranked passage
     candidates.sort(key=lambda c: (-c[0], numbers.index(c[1]), c[2]))
     best = candidates[0][0] if candidates else 0.0

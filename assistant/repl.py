@@ -14,6 +14,7 @@ from rich.console import Console
 
 from .engine import Engine, Turn
 from .errors import AssistantError
+from .events import collect
 from .render import passage_label, print_answer
 from .types import Answer, Filters
 
@@ -118,18 +119,16 @@ class ChatSession:
             if passages:
                 self.console.print("[dim]Searching: " + "; ".join(passage_label(p) for p in passages[:3]) + "[/]", highlight=False)
 
-        stream = self.engine.stream(
-            question, self.history, self.filters, backend=self.backend, on_passages=show_sources
-        )
-        answer: Answer | None = None
+        stream = self.engine.stream(question, self.history, self.filters, backend=self.backend)
         streamed: list[str] = []
+
+        def show_token(piece: str) -> None:
+            streamed.append(piece)
+            self.console.print(piece, end="", highlight=False, markup=False)
+
+        answer: Answer | None = None
         try:
-            for item in stream:
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    streamed.append(item)
-                    self.console.print(item, end="", highlight=False, markup=False)
+            answer = collect(stream, on_token=show_token, on_sources=show_sources)
         except KeyboardInterrupt:
             stream.close()
             self.console.print("\n[yellow]Stopped.[/]")

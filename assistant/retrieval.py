@@ -10,9 +10,11 @@ import time
 from dataclasses import dataclass, field
 
 from .config import RetrievalSettings
+from .evidence import score as evidence_score
 from .index import Index
+from .query import Query
 from .store import date_to_int
-from .textutil import cn_number, content_units, language_of, normalize, units, weighted_coverage
+from .textutil import cn_number, content_units, language_of, normalize
 from .types import Filters, Passage
 from .versions.filtering import chunks_except, excluded_editions
 from .versions.library import annotate_passages
@@ -33,6 +35,7 @@ class RetrievalResult:
     timings: dict[str, float] = field(default_factory=dict)
     named_titles: list[str] = field(default_factory=list)  # policy titles the question names (《…》)
     named_title_found: bool | None = None  # None when the question names no title
+    named_docs: set[str] = field(default_factory=set)  # documents whose title the question names
     idf: dict[str, float] = field(default_factory=dict)  # weights of the question's content units
 
 
@@ -113,7 +116,7 @@ class Retriever:
                     matches[doc_id] = max(matches.get(doc_id, 0.0), score)
         return matches, quoted
 
-    def _dense_weight(self, question: str) -> float:
+    def _dense_weight(self, language: str) -> float:
         """Fusion weight of the dense list: full for English questions, `dense_weight_min` for Chinese ones.
 
         Measured (bench/query.py): on Chinese questions over Chinese regulations BM25 (jieba words +
@@ -123,19 +126,23 @@ class Retriever:
         s = self.settings
         if not s.bm25:
             return s.dense_weight
-        return s.dense_weight_min if language_of(question) == "zh" else s.dense_weight
+        return s.dense_weight_min if language == "zh" else s.dense_weight
 
     # ----- main -----
-    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
+    def retrieve(self, query: str | Query, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
+        """The top passages for a question (a plain string is analysed here), each with its evidence score."""
+        if isinstance(query, str):
+            query = Query.make(query)
+        question = query.retrieval_text
         s = self.settings
         k = top_k or s.top_k
         timings: dict[str, float] = {}
         allowed = self._allowed_chunks(filters or Filters(), question)
         lists: list[tuple[list[tuple[str, float]], float, str]] = []
-        dense_weight = self._dense_weight(question) if s.dense else 0.0
+        dense_weight = self._dense_weight(language_of(question)) if s.dense else 0.0
         if dense_weight > 0:
             t = time.perf_counter()
-            vector = self.index.embedder.embed_query(question)
+            vector = query.vector(self.index.embedder.embed_query)
             timings["embed"] = time.perf_counter() - t
             t = time.perf_counter()
             dense = self.index.store.search(vector, s.candidates, filters)
@@ -198,29 +205,32 @@ class Retriever:
                 Passage(
                     chunk_id=cid, doc_id=c.doc_id, text=c.text, score=fused[cid], title=rec.title, section=c.section,
                     pages=c.pages, start=c.start, end=c.end, ordinal=c.ordinal,
-                    meta={**rec.meta, "stages": stage.get(cid, {})},
+                    meta=dict(rec.meta), stages=stage.get(cid, {}),
                 )
             )
         if self._reranker is not None and passages:
             t = time.perf_counter()
             scores = self._reranker.predict([(question, p.text) for p in passages])  # type: ignore[attr-defined]
             for p, sc in zip(passages, scores, strict=True):
-                p.meta["rerank"] = float(sc)
+                p.rerank = float(sc)
                 p.score = float(sc)
             passages.sort(key=lambda p: -p.score)
             passages = passages[:k]
             timings["rerank"] = time.perf_counter() - t
         if s.neighbours:
             self._expand(passages)
-        weights = self.index.keywords.idf(sorted(content_units(question)))
+        if not query.idf:
+            query.idf = self.index.keywords.idf(sorted(query.units | content_units(question)))
+        weights = query.idf
         for p in passages:
-            p.meta["evidence"] = evidence_score(question, p, weights)
+            p.evidence = evidence_score(query, p)
         annotate_passages(self.index.catalog, passages, filters.as_of if filters else None)
         return RetrievalResult(
             passages=passages,
             timings=timings,
             named_titles=quoted,
             named_title_found=(bool(matches) if quoted else None),
+            named_docs=set(matches),
             idf=weights,
         )
 
@@ -239,22 +249,5 @@ class Retriever:
             p.text = doc.text[p.start : nxt.chunk.end]
             p.end = nxt.chunk.end
             p.pages = sorted(set(p.pages) | set(nxt.chunk.pages))
-            p.meta["joined"] = nxt.chunk.chunk_id
+            p.joined = nxt.chunk.chunk_id
             seen.add(nxt.chunk.chunk_id)
-
-
-def evidence_score(question: str, passage: Passage, idf: dict[str, float] | None = None) -> float:
-    """How well the passage answers the question, 0..1, for the refusal decision (rank-based fusion
-    scores say nothing absolute).
-
-    In the question's language: the IDF-weighted share of the question's content units that the
-    passage (with its title and section) contains; rare words weigh most, and words that occur
-    nowhere in the index weigh the most of all. Across languages word overlap means nothing, so
-    the dense (embedding) similarity found by retrieval stands in.
-    """
-    if language_of(passage.text) != language_of(question):
-        return float(passage.meta.get("stages", {}).get("dense", 0.0))
-    wanted = content_units(question)
-    if not wanted:
-        return 0.0
-    return weighted_coverage(wanted, set(units(f"{passage.title}\n{passage.section}\n{passage.text}")), idf or {})

@@ -75,7 +75,11 @@ class Passage:
     start: int = 0
     end: int = 0
     ordinal: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)  # doc_number, issuer, date, source, stage scores
+    meta: dict[str, Any] = field(default_factory=dict)  # the document's: doc_number, issuer, date, …
+    stages: dict[str, float] = field(default_factory=dict)  # raw score per retrieval list ("dense", "bm25")
+    evidence: float = 0.0  # how much of the question the passage answers, 0..1 (assistant.evidence.score)
+    rerank: float | None = None  # cross-encoder score, when a reranker ran
+    joined: str | None = None  # id of the next chunk of the same article, joined onto this one
 
     @property
     def page(self) -> int | None:
@@ -137,7 +141,10 @@ class Answer:
     language: str = "zh"
     backend: str = ""
     error: str | None = None  # set when the LLM failed; passages are still returned
-    unverified: str = ""  # the model's answer when no sentence of it could be verified (then refused)
+    unverified: str = ""  # the model's answer when it was not used (unsupported, off target, or a refusal)
+    analysis: dict[str, Any] = field(default_factory=dict)  # what the question asks for (assistant.query.Analysis)
+    quoted: bool = False  # the answer quotes the evidence because the model's did not answer the question
+    option_scores: dict[str, float] = field(default_factory=dict)  # choice questions: the model's log-probabilities
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +156,9 @@ class Answer:
             "backend": self.backend,
             "error": self.error,
             "unverified_answer": self.unverified or None,
+            "quoted": self.quoted,
+            "option_scores": self.option_scores or None,
+            "analysis": self.analysis,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},

@@ -158,6 +158,7 @@ def peer_row(idx, questions: list[dict]) -> tuple:
 
 def calibrate(idx, settings, questions: list[dict]) -> None:
     """Refusal accuracy / false-refusal rate of the evidence threshold, over every question."""
+    from assistant import evidence
     from assistant.engine import Engine
 
     labelled = [q for q in questions if "answerable" in q]
@@ -173,7 +174,10 @@ def calibrate(idx, settings, questions: list[dict]) -> None:
     print("|-----------|------------------|--------------------|")
     for threshold in (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
         engine.settings.retrieval.refusal_threshold = threshold
-        refused = [(a, engine.weak_evidence(q["question"], res)) for q, (a, res) in zip(labelled, data, strict=True)]
+        refused = [
+            (a, evidence.weak(res.passages, res.named_title_found, engine.settings.retrieval.refusal_threshold))
+            for a, res in data
+        ]
         unans = [r for a, r in refused if not a]
         ans = [r for a, r in refused if a]
         print(f"| {threshold:9.2f} | {sum(unans) / len(unans):16.3f} | {sum(ans) / max(len(ans), 1):18.3f} |")

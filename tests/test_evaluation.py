@@ -32,6 +32,7 @@ from assistant.evaluation.metrics import (
 from assistant.evaluation.report import render_html, write_reports
 from assistant.evaluation.runner import RESULTS_FILE, RunMismatchError, read_results
 from assistant.evaluation.suite import SuiteError, SuiteItem, format_question, parse_item, write_jsonl
+from assistant.events import Event, Final, Sources, Token
 from assistant.prompts import refusal_sentence
 from assistant.types import Answer, Passage
 
@@ -276,14 +277,15 @@ class FakeEngine:
         self.asked: list[str] = []
         self.filters: list[Any] = []
 
-    def stream(self, question: str, history: Any = None, filters: Any = None, **kw: Any) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: Any = None, filters: Any = None, **kw: Any) -> Iterator[Event]:
         self.asked.append(question)
         self.filters.append(filters)
         if question == self.fail_on:
             raise KeyboardInterrupt
         text, passages = self.script[question]
-        yield text
-        yield answer(text, passages, refused=text == refusal_sentence("zh"), total=0.2 * len(self.asked))
+        yield Sources(passages)
+        yield Token(text)
+        yield Final(answer(text, passages, refused=text == refusal_sentence("zh"), total=0.2 * len(self.asked)))
 
 
 SUITE = [

@@ -80,3 +80,27 @@ def test_question_about_the_whole_document_gets_its_opening() -> None:
     p = passage(0, text, title="广东省推进开源鸿蒙适配应用工作方案")
     out = select("《广东省推进开源鸿蒙适配应用工作方案》的文号是什么？", [p], [1], 60)
     assert "粤工信函〔2025〕45号" in out[0].text
+
+
+def test_evidence_score_across_languages_is_the_dense_similarity() -> None:
+    from assistant.evidence import score
+    from assistant.query import Query
+    from assistant.types import Passage
+
+    zh = Passage(
+        chunk_id="d#0", doc_id="d", text="对主导发布开源鸿蒙发行版的企业给予最高300万元补助。", score=1.0,
+        stages={"dense": 0.42},
+    )
+    assert score(Query.make("How much is the subsidy for an OpenHarmony distribution?"), zh) == 0.42
+    assert score(Query.make("开源鸿蒙发行版补助多少"), zh) > 0.5  # same language: word overlap
+    assert score(Query.make("开源鸿蒙发行版补助多少"), zh) != 0.42
+
+
+def test_weak_evidence_refuses_nothing_found_unknown_titles_and_low_scores() -> None:
+    from assistant.evidence import weak
+    from assistant.types import Passage
+
+    p = Passage(chunk_id="d#0", doc_id="d", text="x", score=1.0, evidence=0.05)
+    assert weak([], None, 0.1)  # nothing retrieved (e.g. a filter that excludes everything)
+    assert weak([p], False, 0.0)  # the named policy is not indexed
+    assert weak([p], None, 0.1) and not weak([p], None, 0.04) and not weak([p], None, 0.0)

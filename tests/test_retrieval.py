@@ -85,16 +85,3 @@ def test_chinese_questions_skip_dense_by_default(small_index) -> None:
         assert "dense" in r.retrieve("OpenHarmony distribution subsidy").timings
     finally:
         idx.close()
-
-
-def test_evidence_score_across_languages_is_the_dense_similarity() -> None:
-    from assistant.retrieval import evidence_score
-    from assistant.types import Passage
-
-    zh = Passage(
-        chunk_id="d#0", doc_id="d", text="对主导发布开源鸿蒙发行版的企业给予最高300万元补助。", score=1.0,
-        meta={"stages": {"dense": 0.42}},
-    )
-    assert evidence_score("How much is the subsidy for an OpenHarmony distribution?", zh) == 0.42
-    assert evidence_score("开源鸿蒙发行版补助多少", zh) > 0.5  # same language: word overlap
-    assert evidence_score("开源鸿蒙发行版补助多少", zh) != 0.42

@@ -33,6 +33,7 @@ from ..config import Settings
 from ..errors import AssistantError
 
 if TYPE_CHECKING:
+    from ..engine import Engine
     from .metrics import JudgeFn
     from .runner import ProgressFn
 
@@ -56,11 +57,9 @@ def settings_key(settings: Settings, *, judge: str | None, scope_to_doc: bool) -
     }
 
 
-def _ingest(corpus: Path, settings: Settings) -> None:
-    from ..ingest import ingest
-
+def _ingest(engine: Engine, corpus: Path) -> None:
     with ingest_progress() as on_progress:
-        report = ingest([corpus], settings, progress=on_progress)
+        report = engine.ingest([corpus], progress=on_progress)
     err_console.print(
         f"Ingested {corpus}: {len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.failed)} failed ({report.seconds:.1f} s).", highlight=False,
@@ -149,11 +148,11 @@ def eval_command(
         settings = build_settings(index, store, config, llm=llm, top_k=top_k)
         configured = settings.llm.backend if settings.llm.backend != "extractive" else "local"
         judge_kind = (judge_llm.value if judge_llm else configured) if judge else None
-        if corpus is not None:
-            _ingest(corpus, settings)
         from ..engine import Engine
 
-        engine = Engine(settings)
+        engine = Engine.open(settings, create=corpus is not None)
+        if corpus is not None:
+            _ingest(engine, corpus)
         key = settings_key(settings, judge=judge_kind, scope_to_doc=scope_to_doc)
         info = {"suite": str(suite), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
         judge_fn = _judge_fn(engine, judge_kind) if judge_kind else None

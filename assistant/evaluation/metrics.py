@@ -106,6 +106,50 @@ def evidence_hit(evidence: str, passage_texts: list[str], k: int = 5) -> bool:
     return False
 
 
+# ----- key facts and lists ---------------------------------------------------------------
+
+_KEY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|％|万亿|亿|万|千)?")
+_KEY_QUOTED = re.compile(r"《([^》]{2,40})》|“([^”]{2,30})”|「([^」]{2,30})」|\"([^\"]{2,30})\"")
+_KEY_DATE = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
+
+
+def key_facts(text: str) -> set[str]:
+    """The reference answer's checkable facts: its numbers (with their scale), dates and quoted terms."""
+    text = normalize(text)
+    facts = {m.group(0).replace(" ", "") for m in _KEY_DATE.finditer(text)}
+    rest = _KEY_DATE.sub(" ", text)
+    facts |= {m.group(0).replace(" ", "").replace(",", "") for m in _KEY_NUMBER.finditer(rest)}
+    facts |= {next(g for g in m.groups() if g) for m in _KEY_QUOTED.finditer(text)}
+    return {f for f in facts if f}
+
+
+def key_fact_recall(prediction: str, golds: Iterable[str]) -> float | None:
+    """Share of the reference answer's numbers, dates and quoted terms that the answer states (best gold).
+    None when no reference answer has any."""
+    pred = normalize(prediction).replace(" ", "").replace(",", "")
+    best: float | None = None
+    for gold in golds:
+        facts = key_facts(gold)
+        if not facts:
+            continue
+        found = sum(1 for f in facts if _position(f, pred) is not None or f in pred)
+        best = max(best or 0.0, found / len(facts))
+    return best
+
+
+def list_recall(answer: Answer, gold_sections: list[str], gold_docs: list[str]) -> float | None:
+    """For list questions: share of the gold articles or items (section labels such as 第十二条) that a
+    supported citation of the answer points at, in a gold document."""
+    if not gold_sections:
+        return None
+    cited = {
+        c.passage.section.split(">")[-1].strip()
+        for c in answer.citations
+        if c.supported and (not gold_docs or c.passage.doc_id in gold_docs)
+    }
+    return sum(1 for s in gold_sections if s.strip() in cited) / len(gold_sections)
+
+
 # ----- choices ---------------------------------------------------------------------
 
 _LEAD_LETTER = re.compile(
@@ -238,6 +282,9 @@ def score_item(item: SuiteItem, answer: Answer, raw: str = "", similarity: Simil
     m["exact_match"] = exact_match(text, item.answers) if free_text else None
     m["answer_f1"] = token_f1(text, item.answers) if free_text else None
     m["answer_containment"] = float(contains_answer(text, item.answers)) if free_text else None
+    m["key_fact_recall"] = key_fact_recall(text, item.answers) if free_text else None
+    gold_sections = item.extra.get("gold_sections") or []
+    m["list_recall"] = (0.0 if refused else list_recall(answer, gold_sections, item.gold_doc_ids)) if gold_sections else None
     picked, method = parse_choice(text, item) if item.choices and item.answerable else (None, None)
     m["choice_picked"], m["choice_method"] = picked, method
     m["choice_correct"] = float(picked == item.gold_choice) if item.choices and item.answerable else None
@@ -297,6 +344,8 @@ MEAN_METRICS = {
     "exact_match": "exact_match",
     "answer_f1": "answer_f1",
     "answer_containment": "answer_containment",
+    "key_fact_recall": "key_fact_recall",
+    "list_recall": "list_recall",
     "choice_accuracy": "choice_correct",
     "citation_validity": "citation_validity",
     "citation_precision": "citation_precision",
@@ -349,8 +398,11 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def summarize(rows: list[dict[str, Any]], group_keys: tuple[str, ...] = ("language", "question_type")) -> dict[str, Any]:
-    """`aggregate` over all rows, plus the same per value of each of `group_keys` (by_language, by_question_type)."""
+def summarize(
+    rows: list[dict[str, Any]], group_keys: tuple[str, ...] = ("language", "question_type", "analysis_type")
+) -> dict[str, Any]:
+    """`aggregate` over all rows, plus the same per value of each of `group_keys` (by_language, by_question_type,
+    and by_analysis_type: the type the assistant's question analysis gave: fact, list, yes_no, …)."""
     summary = aggregate(rows)
     for key in group_keys:
         groups: dict[str, list[dict[str, Any]]] = {}

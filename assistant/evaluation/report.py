@@ -21,6 +21,8 @@ RATE_METRICS = [
     ("exact_match", "exact match"),
     ("answer_f1", "answer F1"),
     ("answer_containment", "answer containment"),
+    ("key_fact_recall", "key-fact recall"),
+    ("list_recall", "list recall"),
     ("choice_accuracy", "choice accuracy"),
     ("citation_validity", "citation validity"),
     ("citation_precision", "citation precision"),
@@ -196,7 +198,7 @@ def render_html(summary: dict[str, Any], rows: list[dict[str, Any]], comparison:
         "<h2>Metrics</h2>", svg_bars(summary), _table(["metric", "value"], [list(r) for r in metric_rows(summary)]),
         "<h2>Latency</h2>", svg_histogram(latencies, "Total answer time per question"),
     ]
-    for key in ("by_language", "by_question_type"):
+    for key in ("by_language", "by_question_type", "by_analysis_type"):
         if summary.get(key):
             headers, table_rows = _breakdown(summary, key)
             body.append(f"<h2>By {escape(headers[0])}</h2>" + _table(headers, table_rows))
@@ -230,7 +232,7 @@ def render_markdown(summary: dict[str, Any], rows: list[dict[str, Any]], compari
     if summary.get("judged_metrics"):
         out.append("Metrics marked *LLM-judged* come from the judge model, not from the gold data.\n")
     out.append("## Metrics\n\n" + _md_table(["metric", "value"], [list(r) for r in metric_rows(summary)]))
-    for key in ("by_language", "by_question_type"):
+    for key in ("by_language", "by_question_type", "by_analysis_type"):
         if summary.get(key):
             headers, table_rows = _breakdown(summary, key)
             out.append(f"\n## By {headers[0]}\n\n" + _md_table(headers, table_rows))

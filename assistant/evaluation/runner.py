@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ..citations import SimilarityFn
 from ..errors import AssistantError
+from ..events import Event, collect
 from ..types import Answer, Filters
 from .metrics import MEAN_METRICS, JudgeFn, judge_answer, score_item, summarize, verdict
 from .suite import SuiteItem, format_question, to_ragas, write_jsonl
@@ -31,8 +32,8 @@ ProgressFn = Callable[[int, int, dict[str, Any] | None], None]  # (done, total, 
 class Answerer(Protocol):
     """What the runner needs of an engine: `Engine.stream`'s contract (text pieces, then the final Answer)."""
 
-    def stream(self, question: str, history: Any = None, filters: Filters | None = None) -> Iterator[str | Answer]:
-        """Yield the raw answer text as generated, then the verified Answer."""
+    def stream(self, question: str, history: Any = None, filters: Filters | None = None) -> Iterator[Event]:
+        """Yield Sources, the raw answer text as generated (Tokens), then the verified Answer (Final)."""
         ...
 
 
@@ -52,18 +53,11 @@ def evaluate_item(
     as_of = item.extra.get("as_of")  # answer as of that date (assistant.versions): the edition then in force
     filters = Filters(doc_ids=list(item.scope), as_of=as_of) if item.scope or as_of else None
     raw: list[str] = []
-    answer: Answer | None = None
     started = time.perf_counter()
     try:
-        for piece in engine.stream(asked, filters=filters):
-            if isinstance(piece, Answer):
-                answer = piece
-            else:
-                raw.append(piece)
+        answer = collect(engine.stream(asked, filters=filters), on_token=raw.append)
     except AssistantError as exc:  # one bad question is a result, not the end of the run
         answer = Answer(question=asked, text="", error=str(exc))
-    if answer is None:
-        answer = Answer(question=asked, text="", error="the engine returned no answer")
     answer.timings.setdefault("total", time.perf_counter() - started)
     raw_text = "".join(raw)
     metrics = score_item(item, answer, raw_text, similarity)
@@ -76,6 +70,7 @@ def evaluate_item(
         "asked": asked,
         "language": item.language,
         "question_type": item.question_type,
+        "analysis_type": answer.analysis.get("type"),
         "answerable": item.answerable,
         "gold_answers": item.answers,
         "gold_doc_ids": item.gold_doc_ids,

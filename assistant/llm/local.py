@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..config import LLMSettings
 from ..errors import LLMError, ModelUnavailableError
 from .base import GenerationRequest
@@ -108,6 +110,32 @@ class LocalLlamaBackend:
                     stream.close()
             finally:
                 self._owner = None
+
+    def option_scores(self, request: GenerationRequest, options: list[str]) -> list[float]:
+        """Log-probabilities (normalised over `options`) that the answer starts with each option, e.g. "A".."D"
+        or "正确"/"错误": one forward pass over the prompt, reading the model's own next-token distribution.
+
+        Reuses the cached prompt prefix like `generate`. Each option is scored by its first token.
+        """
+        self._check_reentry()
+        with self._lock:
+            llm = self._load_locked()
+            ids = [llm.tokenize(o.encode("utf-8"), add_bos=False, special=False)[:1] for o in options]
+            if any(not i for i in ids) or len({i[0] for i in ids}) != len(ids):
+                raise LLMError(f"Options {options} do not start with distinct tokens; cannot score them.")
+            try:
+                llm.create_chat_completion(
+                    messages=request.messages,  # type: ignore[arg-type]
+                    max_tokens=1, temperature=0.0, seed=self.seed,
+                )  # fmt: skip
+            except ValueError as exc:
+                raise LLMError(self._failure_message(exc)) from exc
+            # The last decode was the prompt's final position (the sampled token is not decoded with max_tokens=1),
+            # so the context's logits are the distribution of the answer's first token.
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+            chosen = np.array([float(logits[i[0]]) for i in ids])
+            chosen -= chosen.max()
+            return [float(x) for x in chosen - np.log(np.exp(chosen).sum())]
 
     def count_tokens(self, text: str) -> int:
         """Number of model tokens in `text` (loads the model)."""

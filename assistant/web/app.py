@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,9 @@ import gradio as gr
 
 from ..engine import Engine
 from . import views
+from .examples import MAX_EXAMPLES, example_questions, shows_sample_notice
 from .handlers import Handlers
-from .i18n import EXAMPLES, pick_language, t
+from .i18n import pick_language, t
 from .session import Session
 from .theme import CHAT_JS, CSS, DOC_JS, SOURCES_JS, make_theme
 from .uploads import ALLOWED_SUFFIXES
@@ -40,8 +40,9 @@ def _event_data(evt: gr.EventData) -> tuple[int, int]:
         return -1, 0
 
 
-def _constant(value: str) -> Callable[[], str]:
-    return lambda: value
+def _same(text: str) -> str:
+    """An example button's own label, put into the question box."""
+    return text
 
 
 @dataclass
@@ -61,6 +62,8 @@ def build_app(engine: Engine) -> gr.Blocks:
     """The web UI over `engine`. Call `.queue(...)` and `.launch(...)` (see `launch`) to serve it."""
     h = Handlers(engine)
     lang0 = "zh"
+    indexed = engine.documents()
+    examples0 = example_questions(indexed, engine.settings.ui.examples)
     blank = Session()
     with gr.Blocks(title=t("title", lang0), delete_cache=(3600, 86400)) as demo:
         session = gr.State(Session())
@@ -88,8 +91,12 @@ def build_app(engine: Engine) -> gr.Blocks:
                             js_on_load=None,
                         )
                         with gr.Row():
-                            example_buttons = [
-                                gr.Button(q, size="sm", elem_classes=["example-btn"]) for q in EXAMPLES
+                            example_buttons = [  # follow the index: see examples.py
+                                gr.Button(
+                                    examples0[i] if i < len(examples0) else "", size="sm",
+                                    elem_classes=["example-btn"], visible=i < len(examples0),
+                                )
+                                for i in range(MAX_EXAMPLES)
                             ]
                         with gr.Accordion(t("filters", lang0), open=False) as filters_box:
                             with gr.Row():
@@ -136,15 +143,18 @@ def build_app(engine: Engine) -> gr.Blocks:
                         remove_btn = gr.Button(t("remove_button", lang0), variant="stop", elem_id="remove-btn")
             with gr.Tab(t("tab_settings", lang0), id="settings") as tab_settings:
                 settings_view = gr.HTML(h.settings_view(lang0), apply_default_css=False, js_on_load=None)
-        footer = gr.HTML(f'<div class="footer">{t("footer", lang0)}</div>', apply_default_css=False, js_on_load=None)
+        footer = gr.HTML(  # the "illustrative samples" notice: only over the bundled sample corpus
+            f'<div class="footer">{t("footer", lang0)}</div>', apply_default_css=False, js_on_load=None,
+            visible=shows_sample_notice(indexed),
+        )
 
         # ----- chat -----
         ask_in = [question, session, f_docs, f_issuers, f_from, f_to]
         ask_out = [question, chat, sources, session]
         ask_opts: dict[str, Any] = {"concurrency_id": "answer", "show_progress": "hidden"}
         question.submit(h.ask, ask_in, ask_out, api_name="ask", **ask_opts)
-        for button, text in zip(example_buttons, EXAMPLES, strict=True):
-            button.click(_constant(text), None, question, queue=False, api_visibility="private").then(
+        for button in example_buttons:
+            button.click(_same, button, question, queue=False, api_visibility="private").then(
                 h.ask, ask_in, ask_out, api_visibility="private", **ask_opts
             )
         view_opts: dict[str, Any] = {
@@ -170,12 +180,19 @@ def build_app(engine: Engine) -> gr.Blocks:
         # ----- documents -----
         def refreshed(lang: str) -> tuple[Any, ...]:
             docs = h.doc_choices()
+            records = engine.documents()
+            examples = example_questions(records, engine.settings.ui.examples)
+            buttons = [
+                gr.Button(examples[i] if i < len(examples) else "", visible=i < len(examples))
+                for i in range(MAX_EXAMPLES)
+            ]
             return (
                 h.documents(lang), gr.Dropdown(choices=docs), gr.Dropdown(choices=h.issuer_choices()),
-                gr.Dropdown(choices=docs, value=None), h.settings_view(lang),
+                gr.Dropdown(choices=docs, value=None), h.settings_view(lang), *buttons,
+                gr.HTML(visible=shows_sample_notice(records)),
             )
 
-        doc_outputs = [docs_table, f_docs, f_issuers, remove_dd, settings_view]
+        doc_outputs = [docs_table, f_docs, f_issuers, remove_dd, settings_view, *example_buttons, footer]
 
         def on_upload(paths: list[str] | None, s: Session, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
             return (h.upload(paths, s.lang, progress), *refreshed(s.lang), None)

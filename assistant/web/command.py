@@ -42,34 +42,22 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 def open_engine(settings: Settings) -> Engine:
     """The Engine over `settings`' index; when the index is missing or empty, ingest `settings.corpus` first."""
     from ..engine import Engine
-    from ..errors import AssistantError, IndexMissingError
-    from ..ingest import ingest
 
     def report(done: int, total: int, name: str) -> None:
         if name:
             typer.echo(f"  [{done + 1}/{total}] {name}", err=True)
 
-    missing: IndexMissingError | None = None
+    engine = Engine.open(settings, create=True)
     try:
-        engine: Engine | None = Engine(settings)
-    except IndexMissingError as exc:
-        engine, missing = None, exc
-    if engine is not None and engine.index.catalog.counts()[0] > 0:
-        return engine
-    corpus = Path(settings.corpus)
-    if not corpus.is_dir():
-        if engine is not None:
-            engine.close()
-        raise missing or AssistantError(
-            f"The index in {settings.store.path}/ is empty and the sample corpus {corpus}/ does not exist. "
-            "Run `assistant ingest DIR` first, or pass --index DIR."
-        )
-    state = "has no index for these settings" if missing else "is empty"
-    typer.echo(f"{settings.store.path}/ {state}: ingesting the sample corpus {corpus}/ first…", err=True)
-    result = ingest([corpus], settings, progress=report, index=engine.index if engine else None, prune=False)
-    for path, reason in result.failed:
+        if engine.status()["documents"] == 0:
+            typer.echo(f"{settings.store.path}/ is empty: ingesting the sample corpus {settings.corpus}/ first…", err=True)
+        result = engine.ensure_index(Path(settings.corpus), progress=report)
+    except BaseException:
+        engine.close()
+        raise
+    for path, reason in result.failed if result else []:
         typer.echo(f"  failed {path}: {reason}", err=True)
-    return engine or Engine(settings)
+    return engine
 
 
 def serve_command(

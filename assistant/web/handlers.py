@@ -19,6 +19,7 @@ import gradio as gr
 
 from ..engine import Engine, Turn
 from ..errors import AssistantError
+from ..events import Sources, Token
 from ..ingest import ingest, remove_document
 from ..types import Answer, Filters
 from . import views
@@ -78,16 +79,17 @@ class Handlers:
 
         def work() -> None:
             try:
-                stream = self.engine.stream(
-                    question, history, filters, on_passages=lambda ps: inbox.put(("passages", list(ps)))
-                )
-                for item in stream:
+                stream = self.engine.stream(question, history, filters)
+                for event in stream:
                     if stop.is_set():  # the page went away: stop generating
-                        close = getattr(stream, "close", None)  # Engine.stream is a generator
-                        if close is not None:
-                            close()
+                        stream.close()
                         break
-                    inbox.put(("answer", item) if isinstance(item, Answer) else ("text", item))
+                    if isinstance(event, Sources):
+                        inbox.put(("passages", list(event.passages)))
+                    elif isinstance(event, Token):
+                        inbox.put(("text", event.text))
+                    else:
+                        inbox.put(("answer", event.answer))
             except AssistantError as exc:
                 inbox.put(("error", str(exc)))
             except Exception:  # a bug must not kill the session: log it, tell the user in plain words

@@ -1,0 +1,275 @@
+"""The answer stage after retrieval: plan the evidence by question type, and check that an answer answers.
+
+- List and overview questions are answered from the document's own structure: the chapter or
+  section the question targets, one item per article or numbered section, each cited. No model
+  is needed, so the first items are on screen at once.
+- Other questions go to the LLM with evidence chosen for their type (sentences that state a
+  duration for 多长时间, an amount for 最高多少, …) and a budget per type.
+- After generation, `answers()` checks that the verified text states what was asked (the
+  attribute, the entity); when it does not, `quote_answer()` gives the best evidence sentence that
+  does, quoted and cited, or the answer says that the documents do not state it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .catalog import Catalog, ChunkRecord
+from .query import CHOICE, COMPARISON, DEFINITION, FACT, LIST, PROCEDURE, TRUE_FALSE, YESNO, Query, value_pattern
+from .textutil import content_units, language_of, split_sentences, units, weighted_coverage
+from .types import Citation, Passage
+
+# Evidence budget (estimated tokens) per question type, as a multiple of `llm.context_tokens`:
+# a figure needs one sentence; steps, definitions and comparisons need more.
+BUDGET_SCALE = {FACT: 1.0, YESNO: 1.25, TRUE_FALSE: 1.25, DEFINITION: 1.5, PROCEDURE: 1.75, LIST: 1.75,
+                COMPARISON: 1.75, CHOICE: 1.5}  # fmt: skip
+MAX_ITEMS = 12
+_ARTICLE_LABEL = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
+_ENUM = re.compile(r"(?:^|(?<=[。；;：:\n]))\s*(?:（[一二三四五六七八九十]+）|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+是|\d+[.、．)]|[①-⑳])")
+
+# Places a question may name; an answer from a passage about another place does not answer it.
+PLACES = {
+    "北京": "beijing", "天津": "tianjin", "上海": "shanghai", "重庆": "chongqing", "河北": "hebei", "山西": "shanxi",
+    "辽宁": "liaoning", "吉林": "jilin", "黑龙江": "heilongjiang", "江苏": "jiangsu", "浙江": "zhejiang",
+    "安徽": "anhui", "福建": "fujian", "江西": "jiangxi", "山东": "shandong", "河南": "henan", "湖北": "hubei",
+    "湖南": "hunan", "广东": "guangdong", "海南": "hainan", "四川": "sichuan", "贵州": "guizhou", "云南": "yunnan",
+    "陕西": "shaanxi", "甘肃": "gansu", "青海": "qinghai", "台湾": "taiwan", "内蒙古": "inner mongolia",
+    "广西": "guangxi", "西藏": "tibet", "宁夏": "ningxia", "新疆": "xinjiang", "香港": "hong kong", "澳门": "macao",
+    "深圳": "shenzhen", "广州": "guangzhou", "珠海": "zhuhai", "佛山": "foshan", "东莞": "dongguan", "杭州": "hangzhou",
+    "南京": "nanjing", "苏州": "suzhou", "成都": "chengdu", "武汉": "wuhan", "西安": "xi'an", "厦门": "xiamen",
+    "横琴": "hengqin", "前海": "qianhai", "雄安": "xiong'an",
+}
+
+
+def budget(query: Query, base: int) -> int:
+    """The evidence budget for this question's type."""
+    return round(base * BUDGET_SCALE.get(query.analysis.type, 1.0))
+
+
+# ----- does the answer answer? --------------------------------------------------------
+
+
+def places_in(text: str) -> set[str]:
+    """Places named in `text`, as their Chinese names (English names are mapped)."""
+    lowered = text.lower()
+    return {zh for zh, en in PLACES.items() if zh in text or re.search(rf"\b{re.escape(en)}\b", lowered)}
+
+
+def wrong_place(query: Query, passage: Passage) -> bool:
+    """The question names a place that the passage's document is not about (asked Hainan, cited Guangdong)."""
+    asked = places_in(query.standalone)
+    if not asked:
+        return False
+    have = places_in(f"{passage.title}\n{passage.meta.get('issuer', '')}\n{passage.text}")
+    return not (asked & have)
+
+
+def answers(query: Query, text: str, citations: list[Citation]) -> bool:
+    """Whether the verified answer states what was asked: some supported claim carries a value of the
+    attribute asked for (a duration for 多长时间), and its passage is about the place the question names."""
+    good = [c for c in citations if c.supported and not wrong_place(query, c.passage)]
+    if not good:
+        return False
+    pattern = value_pattern(query.analysis.attribute, query.analysis.unit) if query.analysis.type == FACT else None
+    if pattern is None:
+        return True
+    supported_n = {c.n for c in good}
+    from .citations import parse_claims  # late: citations imports prompts, which is heavier
+
+    for claim in parse_claims(text):
+        if pattern.search(claim.text) and (set(claim.numbers) & supported_n or not claim.numbers):
+            return True
+    return False
+
+
+def quote_answer(query: Query, passages: list[Passage], numbers: list[int] | None = None) -> tuple[int, str] | None:
+    """The evidence sentence that best answers the question and states what was asked, as (passage number, sentence).
+
+    Used when the model's answer does not answer: the next-best evidence, quoted verbatim.
+    None when no sentence states the attribute asked for or covers enough of the question.
+    """
+    pattern = value_pattern(query.analysis.attribute, query.analysis.unit) if query.analysis.type == FACT else None
+    wanted = content_units(re.sub(r"《[^》]*》", " ", query.standalone)) or query.units
+    best: tuple[float, int, str] | None = None
+    for n in numbers or range(1, len(passages) + 1):
+        p = passages[n - 1]
+        if wrong_place(query, p) or language_of(p.text) != language_of(query.standalone):
+            continue
+        for s, e in split_sentences(p.text):
+            sentence = p.text[s:e].strip()
+            if len(sentence) < 6 or sentence.startswith("#") or (pattern and not pattern.search(sentence)):
+                continue
+            sc = weighted_coverage(wanted, set(units(f"{p.section}\n{sentence}")), query.idf) - 0.01 * n
+            if best is None or sc > best[0]:
+                best = (sc, n, sentence)
+    if best is None or best[0] < 0.35:
+        return None
+    return best[1], best[2]
+
+
+# ----- choice and true/false questions ------------------------------------------------------
+
+
+def options(query: Query) -> list[tuple[str, str]]:
+    """(first word of the answer, option text): A/B/C… for a choice question; the two verdicts for true/false."""
+    a = query.analysis
+    if a.type == CHOICE:
+        return a.choices
+    if a.type == TRUE_FALSE:
+        quoted = re.findall(r"[“\"]([^”\"]{1,8})[”\"]", query.standalone.splitlines()[-1])
+        if len(quoted) >= 2:
+            return [(quoted[0], quoted[0]), (quoted[1], quoted[1])]
+        return [("正确", "正确"), ("错误", "错误")] if a.language == "zh" else [("True", "True"), ("False", "False")]
+    return []
+
+
+def reason(query: Query, passages: list[Passage], numbers: list[int], option: str) -> tuple[int, str] | None:
+    """The evidence sentence that best bears on the picked option (with the question's stem), as (n, sentence)."""
+    a = query.analysis
+    wanted = content_units(f"{a.stem} {option if a.type == CHOICE else ''}")
+    best: tuple[float, int, str] | None = None
+    for n in numbers:
+        p = passages[n - 1]
+        for s, e in split_sentences(p.text):
+            sentence = p.text[s:e].strip()
+            if len(sentence) < 6 or sentence.startswith("#"):
+                continue
+            sc = weighted_coverage(wanted, set(units(sentence)), query.idf)
+            if best is None or sc > best[0]:
+                best = (sc, n, sentence)
+    return (best[1], best[2]) if best and best[0] > 0.2 else None
+
+
+def render_choice(query: Query, label: str, text: str, why: tuple[int, str] | None) -> str:
+    """"B. option text. 依据：“…”[n]" — the pick first (what choice answers are read for), then the evidence."""
+    zh = query.language == "zh"
+    head = f"{label}. {text}" if query.analysis.type == CHOICE else label
+    head = head.rstrip("。.") + ("。" if zh else ".")
+    if why is None:
+        return head
+    n, sentence = why
+    return head + (f"依据：“{sentence}”[{n}]" if zh else f" Basis: “{sentence}”[{n}]")
+
+
+# ----- lists from the document's structure ----------------------------------------------
+
+
+@dataclass
+class ListPlan:
+    """A list answer: its lead line and one (passage, item text) per article or section, in document order."""
+
+    lead: str
+    items: list[tuple[Passage, str]]
+
+
+def _container(section: str) -> str:
+    parts = [p.strip() for p in section.split(">")]
+    return " > ".join(parts[:-1])
+
+
+def _item_text(text: str, limit: int = 90) -> str:
+    """An item's words: the first sentence of the article (its label dropped), cut at a clause near `limit`."""
+    body = _ARTICLE_LABEL.sub("", text.lstrip("# ").strip()).strip()
+    spans = split_sentences(body)
+    first = body[spans[0][0] : spans[0][1]] if spans else body
+    if len(first) <= limit:
+        return first
+    cut = max(first.rfind(c, 0, limit) for c in "，,；;：:")
+    return first[: cut if cut > 20 else limit] + "……"
+
+
+def _passage(rec: ChunkRecord) -> Passage:
+    c = rec.chunk
+    return Passage(
+        chunk_id=c.chunk_id, doc_id=c.doc_id, text=c.text, score=0.0, title=rec.title, section=c.section,
+        pages=c.pages, start=c.start, end=c.end, ordinal=c.ordinal, meta=dict(rec.meta),
+    )  # fmt: skip
+
+
+def plan_list(query: Query, passages: list[Passage], catalog: Catalog, named_docs: set[str]) -> ListPlan | None:
+    """The items of the chapter or section the question targets, or None when no such structure is found.
+
+    The target is the document the question names (else the best passage's document); within it,
+    the chapter whose heading shares most of the question's rare words, else the chapter holding the
+    best passages (at least two of them). Each article (or numbered section) of it becomes one item.
+    """
+    if not passages:
+        return None
+    doc_id = next((p.doc_id for p in passages if p.doc_id in named_docs), passages[0].doc_id)
+    records = catalog.doc_chunks(doc_id)
+    groups: dict[str, list[ChunkRecord]] = {}
+    for rec in records:
+        if ">" in rec.chunk.section:
+            groups.setdefault(_container(rec.chunk.section), []).append(rec)
+    if not groups:
+        return _enumerated(query, passages)
+    wanted = content_units(re.sub(r"《[^》]*》", " ", query.standalone))
+    heading_scores = {
+        g: weighted_coverage(set(units(g.split(">")[-1])) & wanted, wanted, query.idf) if wanted else 0.0
+        for g in groups
+    }
+    target, score = max(heading_scores.items(), key=lambda kv: kv[1])
+    if score < 0.15:
+        in_doc = [_container(p.section) for p in passages[:5] if p.doc_id == doc_id and ">" in p.section]
+        common = max(set(in_doc), key=in_doc.count) if in_doc else None
+        if common is None or in_doc.count(common) < 2 or common not in groups:
+            return _enumerated(query, passages)
+        target = common
+    firsts: dict[str, ChunkRecord] = {}
+    for rec in groups[target]:
+        firsts.setdefault(rec.chunk.section, rec)
+    if len(firsts) < 2:
+        return _enumerated(query, passages)
+    items = []
+    for section, rec in list(firsts.items())[:MAX_ITEMS]:
+        label = section.split(">")[-1].strip().lstrip("# ")
+        text = _item_text(rec.chunk.text)
+        items.append((_passage(rec), f"{label}：{text}" if _ARTICLE_LABEL.match(label) else text))
+    title = records[0].title if records else ""
+    heading = target.split(">")[-1].strip().lstrip("# ")
+    zh = query.language == "zh"
+    more = len(firsts) - len(items)
+    tail = (f"（另有{more}项，见原文）" if zh else f" ({more} more in the document)") if more > 0 else ""
+    lead = f"《{title}》“{heading}”部分规定了以下{len(items)}项内容{tail}：" if zh else (
+        f"《{title}》, section “{heading}”, sets out {len(items)} items{tail}:"
+    )
+    return ListPlan(lead, items)
+
+
+def _enumerated(query: Query, passages: list[Passage]) -> ListPlan | None:
+    """Items numbered inside the best passage itself ((一)…(二)…, 1. 2., 一是…二是…), when it has two or more."""
+    p = passages[0]
+    first = _ENUM.search(p.text)
+    if first is None:
+        return None
+    # The enumeration of one paragraph: from the line holding the first mark to that line's end.
+    start = p.text.rfind("\n", 0, first.start()) + 1
+    end = p.text.find("\n", first.end())
+    end = len(p.text) if end < 0 else end
+    marks = [m.start() for m in _ENUM.finditer(p.text, first.start(), end)]
+    if len(marks) < 2:
+        return None
+    pieces = [p.text[a:b].strip(" ；;。\n") for a, b in zip(marks, marks[1:] + [end], strict=True)]
+    pieces[-1] = re.split(r"[。！？]", pieces[-1])[0]  # the last item ends at its sentence end
+    pieces = [x for x in pieces if len(x) >= 4][:MAX_ITEMS]
+    if len(pieces) < 2:
+        return None
+    intro = p.text[start : marks[0]].strip()
+    zh = query.language == "zh"
+    lead = intro if intro and len(intro) <= 120 else (f"《{p.title}》规定：" if zh else f"《{p.title}》 provides:")
+    return ListPlan(lead, [(p, x if len(x) <= 120 else x[:118] + "……") for x in pieces])
+
+
+def render_list(plan: ListPlan, numbers: list[int]) -> str:
+    """The list answer's text: the lead, then one numbered, cited line per item."""
+    lines = [plan.lead]
+    for i, ((_, text), n) in enumerate(zip(plan.items, numbers, strict=True), 1):
+        lines.append(f"{i}. {text}[{n}]")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "BUDGET_SCALE", "CHOICE", "COMPARISON", "DEFINITION", "LIST", "PROCEDURE", "ListPlan", "answers", "budget",
+    "places_in", "plan_list", "quote_answer", "render_list", "wrong_place", "YESNO",
+]  # fmt: skip
