@@ -18,9 +18,8 @@ from typing import Any
 import gradio as gr
 
 from ..engine import Engine, Turn
-from ..errors import AssistantError
+from ..errors import AssistantError, DocumentNotFoundError, FilterError
 from ..events import Sources, Token
-from ..ingest import ingest, remove_document
 from ..types import Answer, Filters
 from . import views
 from .i18n import t
@@ -32,7 +31,6 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[..., Any]  # gr.Progress-compatible: progress(fraction, desc=...)
 UploadItem = str | Path | tuple[str | Path, str]  # a path, or (path, original file name)
 ChatOutputs = tuple[str, str, str, Session]  # (question box, chat html, sources html, session)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _say(message: str, lang: str) -> None:
@@ -46,25 +44,20 @@ def _error(message: str, lang: str) -> gr.Error:
 
 def build_filters(doc_ids: Sequence[str] | None, issuers: Sequence[str] | None,
                   date_from: str | None, date_to: str | None, lang: str) -> Filters:
-    """Filters from the filter widgets; raises gr.Error for a malformed date or an empty range."""
-    dates: list[str | None] = []
-    for raw in (date_from, date_to):
-        value = str(raw or "").strip()[:10]  # a date picker may append a time
-        if value and not _DATE.match(value):
-            raise _error(t("bad_date", lang, value=raw), lang)
-        dates.append(value or None)
-    if dates[0] and dates[1] and dates[0] > dates[1]:
-        raise _error(t("bad_range", lang), lang)
-    return Filters(doc_ids=list(doc_ids or []), issuers=list(issuers or []), date_from=dates[0], date_to=dates[1])
+    """Filters from the filter widgets (Filters.parse); raises gr.Error for a malformed date or an empty range."""
+    try:
+        return Filters.parse(doc_ids=doc_ids or [], issuers=issuers or [], date_from=date_from, date_to=date_to)
+    except FilterError as exc:
+        message = {"date": t("bad_date", lang, value=exc.value), "range": t("bad_range", lang)}.get(exc.reason, str(exc))
+        raise _error(message, lang) from None
 
 
 class Handlers:
-    """Event handlers over one Engine. Writes to the index (upload, remove) are serialised by a lock."""
+    """Event handlers over one Engine (which serialises writes to the index: upload, remove)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.settings = engine.settings
-        self._write_lock = threading.Lock()
 
     # ----- chat -----
     def _events(
@@ -181,19 +174,19 @@ class Handlers:
             return ""
         passage = turn.passages[n - 1]
         citation = turn.citations().get(n)
-        doc = self.engine.index.catalog.document_text(passage.doc_id)
+        doc = self.engine.document_text(passage.doc_id)
         return views.document_html(doc, passage, citation.span if citation else None, session.lang)
 
     # ----- documents -----
     def documents(self, lang: str) -> str:
-        return views.documents_html(self.engine.index.catalog.documents(), lang)
+        return views.documents_html(self.engine.documents(), lang)
 
     def doc_choices(self) -> list[tuple[str, str]]:
         """(label, doc_id) for the document pickers."""
-        return [(f"{d.title} ({d.doc_id})", d.doc_id) for d in self.engine.index.catalog.documents()]
+        return [(f"{d.title} ({d.doc_id})", d.doc_id) for d in self.engine.documents()]
 
     def issuer_choices(self) -> list[tuple[str, str]]:
-        issuers = {d.meta.get("issuer", "") for d in self.engine.index.catalog.documents()} - {""}
+        issuers = {d.meta.get("issuer", "") for d in self.engine.documents()} - {""}
         return [(re.sub(r"[\u3000\s]+", "、", i), i) for i in sorted(issuers)]
 
     def upload(self, files: Sequence[UploadItem] | None, lang: str, progress: ProgressFn | None = None) -> str:
@@ -233,12 +226,9 @@ class Handlers:
             if progress is not None:
                 progress(done / max(total, 1), desc=t("ingesting", lang, name=name) if name else None)
 
-        with self._write_lock:
-            report = ingest(
-                [p for p, _ in files], self.settings, progress=on_progress, index=self.engine.index, prune=False
-            )
+        report = self.engine.ingest([p for p, _ in files], progress=on_progress, prune=False)
         rows: list[tuple[str, str, str]] = []
-        by_id = {d.doc_id: d for d in self.engine.index.catalog.documents()}
+        by_id = {d.doc_id: d for d in self.engine.documents()}
         for key, ids in (("result_added", report.added), ("result_updated", report.updated),
                          ("result_unchanged", report.unchanged)):
             for doc_id in ids:
@@ -253,20 +243,16 @@ class Handlers:
         """Remove a document from the index (and its stored upload, if it was uploaded here)."""
         if not doc_id:
             raise _error(t("choose_doc", lang), lang)
-        catalog = self.engine.index.catalog
-        record = catalog.document(doc_id)
-        if record is None:
-            raise _error(t("unknown_doc", lang, doc_id=doc_id), lang)
-        with self._write_lock:
-            try:
-                remove_document(self.engine.index, doc_id)
-                self.engine.index.keywords.rebuild()
-            except AssistantError as exc:
-                raise _error(str(exc), lang) from exc
-            upload_root = Path(self.settings.ui.upload_dir).resolve()
-            source = Path(record.path)
-            if source.is_relative_to(upload_root) and source.is_file():
-                source.unlink()
+        try:
+            record = self.engine.remove(doc_id)
+        except DocumentNotFoundError:
+            raise _error(t("unknown_doc", lang, doc_id=doc_id), lang) from None
+        except AssistantError as exc:
+            raise _error(str(exc), lang) from exc
+        upload_root = Path(self.settings.ui.upload_dir).resolve()
+        source = Path(record.path)
+        if source.is_relative_to(upload_root) and source.is_file():
+            source.unlink()
         gr.Info(views.esc(t("removed", lang, title=record.title)), title=t("info", lang))
         return t("removed", lang, title=record.title)
 
@@ -274,7 +260,7 @@ class Handlers:
     def settings_info(self) -> dict[str, Any]:
         """What the Settings panel shows, keyed by i18n labels."""
         s = self.settings
-        status = self.engine.index.status()
+        status = self.engine.status()
         backend = s.llm.backend
         if backend == "local":
             model = s.llm.local_model
