@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..catalog import DocumentRecord
 from ..prompts import CITATION_RE
 from ..tables import text_with_tables_html
 from ..textutil import section_parts
 from ..types import Citation, Document, Passage
 from .i18n import t
 from .session import ChatTurn, Session
+
+if TYPE_CHECKING:
+    from ..engine import DocumentRecord  # what Engine.documents() returns
 
 DOC_WINDOW = 20_000  # characters shown either side of a passage in a very long document
 
