@@ -576,3 +576,16 @@ def test_ingest_stores_versions_applies_the_sidecar_and_retrieves_the_edition_in
         assert {"data_law_2015", "data_law_2021"} <= {p.doc_id for p in both}
     finally:
         index.close()
+
+
+def test_sidecar_supersedes_across_works_and_declared_validity_is_today_s() -> None:
+    old = doc("old-rules", law("示例旧办法", "2010年1月1日 某某部令第1号发布", "本办法自2010年3月1日起施行。"))
+    new = doc("new-rules", law("示例新规定", "2020年1月1日 某某部令第9号发布", "本规定自2020年3月1日起施行。"))
+    rows, problems = parse_sidecar("doc_id,supersedes,validity\nnew-rules,old-rules,\nold-rules,,repealed\n")
+    assert not problems
+    lib = build_library(inputs(old, new), rows)
+    assert lib.work_of("old-rules") != lib.work_of("new-rules")
+    assert lib.validity("old-rules") == "repealed"  # declared, for today
+    assert lib.validity("old-rules", dt.date.today()) == "repealed"
+    assert lib.validity("old-rules", D(2015, 1, 1)) == "in_force"
+    assert lib.validity("old-rules", D(2021, 1, 1)) == "superseded"  # from the new document's start

@@ -3,6 +3,7 @@
 Columns (header row required; all but doc_id optional): doc_id, validity (in_force, superseded,
 repealed, not_yet_effective, unknown — or the Chinese labels), effective (YYYY-MM-DD), repealed
 (YYYY-MM-DD), supersedes (doc_ids separated by ; or |), edition (a label such as 2010年修订).
+A declared validity is what the document has today; for other dates validity follows the dates.
 A malformed row is reported with its line number and skipped; the other rows still apply.
 """
 

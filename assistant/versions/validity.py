@@ -70,9 +70,9 @@ def compute_validity(ed: Edition, as_of: dt.date | None, later: Iterable[Edition
 
     A validity declared in the sidecar decides for today; for another date the dates decide.
     """
-    if ed.declared and as_of is None:
-        return ed.declared  # type: ignore[return-value]
     day = as_of or today()
+    if ed.declared and day == today():
+        return ed.declared  # type: ignore[return-value]
     if ed.repealed is not None and day >= ed.repealed:
         return "repealed"
     start = ed.start
