@@ -589,3 +589,23 @@ def test_sidecar_supersedes_across_works_and_declared_validity_is_today_s() -> N
     assert lib.validity("old-rules", dt.date.today()) == "repealed"
     assert lib.validity("old-rules", D(2015, 1, 1)) == "in_force"
     assert lib.validity("old-rules", D(2021, 1, 1)) == "superseded"  # from the new document's start
+
+
+def test_change_summary_and_earlier_wording() -> None:
+    from assistant.versions.answers import article_of, change_summary, describe, earlier_wording
+
+    old, new = _two_editions()
+    lines = change_summary(compare_documents(old, new))
+    assert lines[0].endswith("新增2条，删除1条，修改3条，6条仅调整条号。")
+    assert any(line.startswith("新增第三条：国家保护个人、组织与数据有关的权益") for line in lines)
+    assert any(line.startswith("修改第十三条（原第十二条）") for line in lines)
+    assert article_of("第三章 法律责任 > 第十条") == "第十条" and article_of("附件") is None
+    catalog = _FakeCatalog(old, new)
+    earlier = earlier_wording(catalog, "law-2021", "第三章 法律责任 > 第十条")
+    assert earlier is not None and earlier.old_doc_id == "law-2015" and earlier.old_article == "第十条"
+    assert "五万元以上五十万元以下" in earlier.old_text
+    assert "2015年通过第十条的规定不同" in describe(earlier, "示例数据管理法", "2015年通过")["line"]
+    added = earlier_wording(catalog, "law-2021", "第一章 总则 > 第三条")
+    assert added is not None and added.kind == "added"
+    assert earlier_wording(catalog, "law-2021", "第一章 总则 > 第二条") is None  # same wording before
+    assert earlier_wording(catalog, "law-2015", "第三章 法律责任 > 第十条") is None  # no earlier edition

@@ -7,6 +7,9 @@ The API the rest of the assistant uses:
     diff_documents(old_text, new_text) -> Diff
     compare_documents(old_doc, new_doc, library) -> Comparison   (VersionError for different works)
     change_question(question, library) -> ChangeQuestion | None  (the two editions a change question means)
+    change_summary(comparison) -> list[str]; earlier_wording(catalog, doc_id, section) -> EarlierWording | None
+                                         (assistant.versions.answers: the answer stage's change summary and
+                                         "the earlier edition said otherwise" line)
     works_html(library, as_of), diff_html(comparison)            (assistant.versions.html, for the web UI)
     parse_dates(text) -> DocDates
     version_meta(document) -> dict       (what ingest stores)
