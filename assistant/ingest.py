@@ -206,7 +206,8 @@ def ingest(
                 report.removed.append(record.doc_id)
         report.failed.extend(record_sidecars(index.catalog, paths, set(seen)))
         failpoint("before_bm25")
-        index.keywords.rebuild()
+        if not index.keywords.is_current():  # an unchanged folder re-ingests without rebuilding BM25
+            index.keywords.rebuild()
         index.catalog.set_info(last_ingest=str(time.time()))
         report.documents_total, report.chunks_total = index.catalog.counts()
     finally:
