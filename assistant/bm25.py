@@ -28,6 +28,8 @@ _WORD = re.compile(r"\w", re.UNICODE)
 # Function words that carry no retrieval signal in policy text.
 _STOP = ZH_STOP_WORDS | EN_STOP
 _HAN_RUN = re.compile(f"[{HAN}]{{2,}}")
+# Question and function words: their absence from the documents says nothing about the subject.
+_ASKING = re.compile(r"几|多少|什么|哪|怎|谁|吗|呢|何时|何种|何地|为何|时候|多长|多大|多高|文号|字号|名称|标题|如何|是否|能否|可否|可以|需要|应当|应该|规定|有关|相关|方面|情况|问题|具体|目前|现在")
 _HAN_BIGRAM = re.compile(f"[{HAN}]{{2}}")
 
 _jieba_lock = threading.Lock()
@@ -98,6 +100,14 @@ class KeywordIndex:
             return False
         return bool(meta.get("generation") == self.catalog.generation())
 
+    def is_current(self) -> bool:
+        """Whether the saved index was built from the catalog as it is now (same generation)."""
+        try:
+            meta = json.loads((self.directory / "meta.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return bool(meta.get("generation") == self.catalog.generation())
+
     def rebuild(self) -> None:
         """Build from the catalog's stored tokens and save atomically (write aside, then rename).
 
@@ -157,6 +167,28 @@ class KeywordIndex:
             t = vocab.get(key)
             df = int(indptr[t + 1] - indptr[t]) if t is not None else 0
             out[u] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return out
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Nouns of `text` (jieba, two or more Chinese characters) that no indexed chunk contains, neither as a
+        word nor as the run of character bigrams inside it: the things the documents never mention ("区块链")."""
+        with self._lock:
+            self._load_or_build()
+            bm25 = self._bm25
+        if bm25 is None:
+            return []
+        _jieba()  # initialised once, under the lock
+        from jieba import posseg
+
+        vocab = bm25.vocab_dict
+        out = []
+        for word, flag in posseg.lcut(text.lower()):
+            if not flag.startswith(("n", "vn", "l", "j")) or word in out:
+                continue
+            if len(word) < 2 or word in _STOP or _ASKING.search(word) or not _HAN_RUN.fullmatch(word) or word in vocab:
+                continue
+            if any("#" + word[i : i + 2] not in vocab for i in range(len(word) - 1)):
+                out.append(word)
         return out
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
