@@ -168,11 +168,19 @@ def _container(section: str) -> str:
     return " > ".join(parts[:-1])
 
 
-def _item_text(text: str, limit: int = 90) -> str:
-    """An item's words: the first sentence of the article (its label dropped), cut at a clause near `limit`."""
-    body = _ARTICLE_LABEL.sub("", text.lstrip("# ").strip()).strip()
+def _item_text(text: str, section: str, limit: int = 90) -> str:
+    """An item's words: the first sentence of the article or section body (its label and heading lines dropped),
+    cut at a clause near `limit`."""
+    labels = {p.strip().lstrip("# ").strip() for p in section.split(">")}
+    lines = [line.strip() for line in text.strip().splitlines()]
+    while lines and (not lines[0] or lines[0].startswith("#") or lines[0].lstrip("# ").strip() in labels):
+        lines.pop(0)
+    body = _ARTICLE_LABEL.sub("", "\n".join(lines)).strip()
+    body = re.sub(r"^(?:\d+[.、．)]|（[一二三四五六七八九十\d]+）|\([一二三四五六七八九十\d]+\))\s*", "", body)
     spans = split_sentences(body)
     first = body[spans[0][0] : spans[0][1]] if spans else body
+    if first.endswith(("：", ":")) and len(spans) > 1:  # "…符合以下条件：" — the list that follows is the content
+        first += "".join(body[a:b] for a, b in spans[1:])
     if len(first) <= limit:
         return first
     cut = max(first.rfind(c, 0, limit) for c in "，,；;：:")
@@ -196,36 +204,44 @@ def plan_list(query: Query, passages: list[Passage], catalog: Catalog, named_doc
     """
     if not passages:
         return None
+    wanted = content_units(re.sub(r"《[^》]*》", " ", query.standalone))
+    # A top passage that lists the items itself ("申领算力券的主体应当同时符合以下条件：（一）…").
+    own = None
+    for p in passages[:3]:
+        plan = _enumerated(query, [p])
+        if plan is not None and weighted_coverage(wanted, set(units(plan.lead)), query.idf) >= 0.5:
+            return plan
+        own = own or plan
     doc_id = next((p.doc_id for p in passages if p.doc_id in named_docs), passages[0].doc_id)
     records = catalog.doc_chunks(doc_id)
+    title_units = content_units(records[0].title) if records else set()
     groups: dict[str, list[ChunkRecord]] = {}
     for rec in records:
         if ">" in rec.chunk.section:
             groups.setdefault(_container(rec.chunk.section), []).append(rec)
     if not groups:
-        return _enumerated(query, passages)
-    wanted = content_units(re.sub(r"《[^》]*》", " ", query.standalone))
-    heading_scores = {
-        g: weighted_coverage(set(units(g.split(">")[-1])) & wanted, wanted, query.idf) if wanted else 0.0
-        for g in groups
-    }
+        return own
+    # The chapter whose heading carries the question's words (not the document's own title words).
+    subject = wanted - title_units or wanted
+    heading_scores = {g: weighted_coverage(subject, set(units(g.split(">")[-1])), query.idf) for g in groups}
     target, score = max(heading_scores.items(), key=lambda kv: kv[1])
-    if score < 0.15:
+    if score < 0.1:
         in_doc = [_container(p.section) for p in passages[:5] if p.doc_id == doc_id and ">" in p.section]
         common = max(set(in_doc), key=in_doc.count) if in_doc else None
         if common is None or in_doc.count(common) < 2 or common not in groups:
-            return _enumerated(query, passages)
+            return own
         target = common
     firsts: dict[str, ChunkRecord] = {}
     for rec in groups[target]:
         firsts.setdefault(rec.chunk.section, rec)
     if len(firsts) < 2:
-        return _enumerated(query, passages)
+        return own
     items = []
     for section, rec in list(firsts.items())[:MAX_ITEMS]:
         label = section.split(">")[-1].strip().lstrip("# ")
-        text = _item_text(rec.chunk.text)
-        items.append((_passage(rec), f"{label}：{text}" if _ARTICLE_LABEL.match(label) else text))
+        text = _item_text(rec.chunk.text, section)
+        colon = "：" if query.language == "zh" or re.search(r"[\u4e00-\u9fff]", text) else ": "
+        items.append((_passage(rec), f"{label}{colon}{text}" if text else label))
     title = records[0].title if records else ""
     heading = target.split(">")[-1].strip().lstrip("# ")
     zh = query.language == "zh"

@@ -38,6 +38,7 @@ def chapters(path: Path) -> tuple[str, str, dict[str, list[str]]]:
         if len(parts) < 2 or not _ARTICLE.match(parts[-1]):
             continue
         chapter = next((p for p in parts[:-1] if re.match(r"^第[一二三四五六七八九十]+章", p)), None)
+        chapter = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", chapter or "").strip() or None
         if chapter is None:
             continue
         labels = found.setdefault(chapter, [])
