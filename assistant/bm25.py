@@ -100,14 +100,6 @@ class KeywordIndex:
             return False
         return bool(meta.get("generation") == self.catalog.generation())
 
-    def is_current(self) -> bool:
-        """Whether the saved index was built from the catalog as it is now (same generation)."""
-        try:
-            meta = json.loads((self.directory / "meta.json").read_text())
-        except (OSError, ValueError):
-            return False
-        return bool(meta.get("generation") == self.catalog.generation())
-
     def rebuild(self) -> None:
         """Build from the catalog's stored tokens and save atomically (write aside, then rename).
 
