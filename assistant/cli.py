@@ -26,11 +26,10 @@ from .cli_common import (
     build_settings,
     console,
     err_console,
-    fail,
+    exits_on_error,
     ingest_progress,
     parse_filters,
 )
-from .errors import AssistantError
 from .evaluation.command import eval_command
 from .runtime import configure_process
 from .versions.command import diff_command
@@ -64,7 +63,7 @@ def ingest(
     from .engine import Engine
     from .index import wipe_index
 
-    try:
+    with exits_on_error():
         settings = build_settings(index, store, config)
         if rebuild:  # before opening: a rebuild is also the cure for an index too damaged to open
             wipe_index(settings)
@@ -74,9 +73,6 @@ def ingest(
                 report = engine.ingest(list(paths or [settings.corpus]), progress=on_progress)
         finally:
             engine.close()
-    except AssistantError as exc:
-        fail(exc)
-        return
     if json_out:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -105,7 +101,7 @@ def status(
     from .engine import Engine
     from .versions import document_versions
 
-    try:
+    with exits_on_error():
         engine = Engine.open(build_settings(index, store, config))
         try:
             info = engine.status()
@@ -113,9 +109,6 @@ def status(
             versions = document_versions(engine.index.catalog)  # work_id, edition, effective_date, validity (today)
         finally:
             engine.close()
-    except AssistantError as exc:
-        fail(exc)
-        return
     if json_out:
         info["documents_list"] = [
             {"doc_id": d.doc_id, "title": d.title, "type": d.doc_type, "chunks": d.n_chunks, **d.meta,
@@ -156,18 +149,16 @@ def ask(
     from .events import collect
     from .render import print_answer
 
-    try:
+    with exits_on_error():
         filters = parse_filters(filter_)
         engine = _engine(index, store, config, llm, top_k)
         show = None if json_out or not console.is_terminal else (
             lambda piece: console.print(piece, end="", highlight=False, markup=False)
         )  # non-interactive: print only the verified answer below
-        answer = collect(engine.stream(question, filters=filters), on_token=show)
-        engine.close()
-    except AssistantError as exc:
-        fail(exc)
-        return
-    assert answer is not None
+        try:
+            answer = collect(engine.stream(question, filters=filters), on_token=show)
+        finally:
+            engine.close()
     if json_out:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -188,11 +179,8 @@ def chat(
     """Conversation in the terminal: streamed answers, follow-up questions, /sources, /open N, /filter, /reset."""
     from .repl import run_chat
 
-    try:
+    with exits_on_error():
         engine = _engine(index, store, config, llm)
-    except AssistantError as exc:
-        fail(exc)
-        return
     threading.Thread(target=engine.warm_up, name="llm-warm-up", daemon=True).start()
     try:
         run_chat(engine, console)

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from .config import Settings, load_settings
+from .errors import AssistantError
 from .types import Filters
 
 console = Console()
@@ -109,32 +110,39 @@ def parse_filters(values: list[str] | None) -> Filters:
 
 
 @contextmanager
-def ingest_progress(*, quiet: bool = False) -> Iterator[Callable[[int, int, str], None]]:
-    """A progress callback for an ingest: a bar on stderr when it is a terminal (and not `quiet`)."""
+def progress_bar(title: str, *, eta: bool = False, quiet: bool = False) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on stderr (off when it is not a terminal, or `quiet`); yields
+    `update(completed=, total=, description=)` for its one task."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
-    with Progress(
-        TextColumn("[bold]Ingesting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),  # a large folder: how long the rest will take
-        TextColumn("{task.description}"),
-        console=err_console,
-        transient=True,
-        disable=quiet or not err_console.is_terminal,
-    ) as bar:
+    columns: list[ProgressColumn] = [TextColumn(f"[bold]{title}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    if eta:
+        columns += [TextColumn("ETA"), TimeRemainingColumn()]
+    columns.append(TextColumn("{task.description}"))
+    with Progress(*columns, console=err_console, transient=True, disable=quiet or not err_console.is_terminal) as bar:
         task = bar.add_task("", total=None)
+        yield lambda **fields: bar.update(task, **fields)
 
-        def on_progress(done: int, total: int, name: str) -> None:
-            bar.update(task, completed=done, total=total, description=name)
 
-        yield on_progress
+@contextmanager
+def ingest_progress(*, quiet: bool = False) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress callback for an ingest: a bar on stderr when it is a terminal (and not `quiet`)."""
+    with progress_bar("Ingesting", quiet=quiet) as update:
+        yield lambda done, total, name: update(completed=done, total=total, description=name)
+
+
+@contextmanager
+def exits_on_error(code: int = 1) -> Iterator[None]:
+    """Turn an AssistantError raised in the block into `fail(exc, code)`: a one-line message and an exit."""
+    try:
+        yield
+    except AssistantError as exc:
+        fail(exc, code)

@@ -28,6 +28,7 @@ from ..cli_common import (
     err_console,
     fail,
     ingest_progress,
+    progress_bar,
 )
 from ..config import Settings
 from ..errors import AssistantError
@@ -184,30 +185,18 @@ def eval_command(
 @contextmanager
 def _progress(out: Path) -> Iterator[ProgressFn]:
     """A progress callback for run_suite: a rich bar with ETA on a terminal, one line per question otherwise."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     passed = [0, 0]  # passed, answered in this session
-    with Progress(TextColumn("[bold]Evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
-                  console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
-        task = bar.add_task("", total=None)
+    with progress_bar("Evaluating", eta=True) as update:
 
         def on_progress(done: int, total: int, row: dict[str, Any] | None) -> None:
             if row is None:
                 if done:
                     err_console.print(f"Resuming: {done} of {total} questions already done in {out}.", highlight=False)
-                bar.update(task, completed=done, total=total)
+                update(completed=done, total=total)
                 return
             passed[0] += bool(row["passed"])
             passed[1] += 1
-            bar.update(task, completed=done, total=total, description=f"{passed[0]}/{passed[1]} passed · {row['id']}")
+            update(completed=done, total=total, description=f"{passed[0]}/{passed[1]} passed · {row['id']}")
             if not err_console.is_terminal:
                 state = "pass" if row["passed"] else "FAIL"
                 err_console.print(f"[{done}/{total}] {row['id']} {state} {row['metrics'].get('latency_s') or 0:.1f}s",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..cli_common import ConfigOpt, IndexOpt, LLMOpt, StoreOpt, build_settings, fail
+from ..cli_common import ConfigOpt, IndexOpt, LLMOpt, StoreOpt, build_settings, exits_on_error, fail
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -104,11 +104,8 @@ def serve_command(
             2,
         )
         return
-    try:
+    with exits_on_error():
         engine = open_engine(settings)
-    except AssistantError as exc:
-        fail(exc)
-        return
     from .app import launch
 
     where = f"http://{bind}:{bind_port}"
