@@ -250,7 +250,9 @@ def recognise_image(image: Any, engine: OCREngine | None = None, page: int = 0) 
             q = _quality(t, c)
             if q > floor and _vertical_share(turned_lines) <= 0.5:
                 best, floor = PageOCR(page, t, c, angle), q * 1.1
-            if best.rotation and best.confidence >= 0.9 and len(best.text) >= _MIN_TEXT_CHARS:
+            # A page turned by 90° is read both ways (an upside-down reading can look confident); a poor upright
+            # reading stops at the first orientation that reads well.
+            if not vertical and best.rotation and best.confidence >= 0.9 and len(best.text) >= _MIN_TEXT_CHARS:
                 break
     return best
 
