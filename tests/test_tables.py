@@ -135,3 +135,21 @@ def test_pdf_ruled_table(tmp_path: Path) -> None:
     assert "行：软件企业出海保险 | 补贴比例：50% | 上限：200万元" in doc.text
     assert doc.text.index("补贴标准如下表") < doc.text.index("表头") < doc.text.index("本标准自印发之日起施行")
     assert [p.page for p in doc.pages] == [1]
+
+
+def test_source_viewer_renders_tables_and_says_when_text_was_recognised() -> None:
+    from assistant.types import Passage
+    from assistant.web.views import source_card
+
+    text = to_text(Table(header=["项目", "补贴比例"], rows=[["算力券", "30%"], ["软件企业出海保险", "50%"]]))
+    start = text.index("行：软件企业出海保险")
+    passage = Passage(
+        chunk_id="c#1", doc_id="scan", text=text, score=1.0, title="扫描件", pages=[2],
+        meta={"ocr": "true", "ocr_confidence": "0.981", "ocr_pages": "1,2", "parent_title": "关于印发扶持办法的通知"},
+    )  # fmt: skip
+    html = source_card(passage, 1, 0, "zh", span=(start, start + 5))
+    assert '<table class="src-table">' in html and "<th>补贴比例</th>" in html
+    assert "<tr class=hit><td>软件企业出海保险</td><td>50%</td></tr>" in html
+    assert "OCR 识别文本 (0.981)" in html and "《关于印发扶持办法的通知》" in html
+    passage.pages = [3]  # a page with a text layer in the same document
+    assert "OCR" not in source_card(passage, 1, 0, "zh")
