@@ -56,6 +56,13 @@ StoreOpt = Annotated[
         show_default=False,
     ),
 ]
+KBOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kb", envvar="ASSISTANT_KB", help="Knowledge base: its own index in <index>/kb/NAME/ (default: the index "
+        "folder itself, 'default'); `assistant kb list` shows them.", show_default=False,
+    ),
+]  # fmt: skip
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", envvar="ASSISTANT_CONFIG", help="Settings file (default: ./assistant.toml if present)."),
@@ -84,6 +91,7 @@ def build_settings(
     *,
     llm: Backend | None = None,
     top_k: int | None = None,
+    kb: str | None = None,
     **sections: dict[str, Any],
 ) -> Settings:
     """Settings from the file and environment, with the command line's options on top (None: not given).
@@ -95,7 +103,7 @@ def build_settings(
         overrides.setdefault("llm", {})["backend"] = llm.value
     if top_k is not None:
         overrides.setdefault("retrieval", {})["top_k"] = top_k
-    return load_settings(config, index=index, store_url=store, **overrides)
+    return load_settings(config, index=index, store_url=store, kb=kb, **overrides)
 
 
 def fail(exc: Exception, code: int = 1) -> NoReturn:

@@ -156,6 +156,19 @@ class UISettings(_Section):
     )
 
 
+class APISettings(_Section):
+    token_env: str = Field(
+        "ASSISTANT_API_TOKEN",
+        description="Environment variable holding the bearer token of the HTTP API (/v1). Required when serving "
+        "beyond loopback; when set, every API request must send `Authorization: Bearer TOKEN`.",
+    )
+    max_body_kb: int = Field(256, ge=1, description="Largest JSON request body of the API (uploads: ui.max_upload_mb).")
+    rate_per_minute: int = Field(
+        600, ge=1, description="Requests per minute each API client (token and address) may make; more get HTTP 429."
+    )
+    burst: int = Field(60, ge=1, description="Requests a client may make at once before the per-minute rate applies.")
+
+
 class OCRSettings(_Section):
     enabled: bool = Field(
         True,
@@ -186,6 +199,12 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation.")  # type: ignore[arg-type]
     ui: UISettings = Field(default_factory=UISettings, description="Web UI.")  # type: ignore[arg-type]
     ocr: OCRSettings = Field(default_factory=OCRSettings, description="OCR of scanned pages and pictures.")  # type: ignore[arg-type]
+    api: APISettings = Field(default_factory=APISettings, description="HTTP API (/v1) of `assistant serve`.")  # type: ignore[arg-type]
+    kb: str | None = Field(
+        None,
+        description="Knowledge base (option --kb, env ASSISTANT_KB): its own index in <index>/kb/NAME/; "
+        "default: the index folder itself (the knowledge base 'default').",
+    )
     index: Path | None = Field(
         None, description="Shorthand for store.path (env ASSISTANT_INDEX, option --index); wins over it when set."
     )
@@ -208,6 +227,12 @@ class Settings(BaseSettings):
         """`index` and `store_url` fill in the store section (assigned field by field: no re-validation loop)."""
         if self.index is not None:
             self.store.path = self.index
+        if self.kb and self.kb != "default":
+            from .kb import check_name  # no cycle: kb imports config lazily
+
+            name = check_name(self.kb)
+            if self.store.path.parts[-2:] != ("kb", name):  # idempotent: validators run again on assignment
+                self.store.path = self.store.path / "kb" / name
         if self.store_url:
             raw = self.store_url
             url = urlparse(raw if "://" in raw else f"http://{raw}")

@@ -11,6 +11,7 @@ an index built with other settings is never silently reused.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
 import time
@@ -27,7 +28,16 @@ from .store import VectorStore, destroy_embedded, drop_collection
 
 
 def collection_name(settings: Settings) -> str:
-    return f"policy-{settings.index_fingerprint()}"
+    """`policy-<settings hash>`; in server mode also a hash of the index folder, so two index folders (two
+    knowledge bases) sharing one Chroma server never share a collection. A server-mode index made before
+    that (its catalog carries the old name) keeps its name."""
+    name = f"policy-{settings.index_fingerprint()}"
+    if settings.store.mode != "server":
+        return name  # embedded: the collection lives in the folder's own chroma/
+    folder = hashlib.sha256(str(settings.store.path.resolve()).encode()).hexdigest()[:8]
+    if (settings.store.path / f"{name}.catalog.sqlite3").is_file():
+        return name
+    return f"{name}-{folder}"
 
 
 def token_limit(settings: Settings, embedder: Embedder) -> int:

@@ -265,17 +265,28 @@ def launch(
     auth: tuple[str, str] | None = None,
     quiet: bool = False,
     block: bool = True,
+    api_token: str | None = None,
+    api: bool = True,
+    api_locked: bool = False,
 ) -> gr.Blocks:
     """Serve the app; blocks until stopped unless `block=False` (then call `.close()` on the result).
 
     Only Gradio's own cache is served as files: the index, the uploads and the corpus never are.
+    With `api`, the HTTP API (/v1, docs at /docs; see assistant.api) is served on the same port, behind
+    `api_token` when one is given (`api_locked`: no request gets in).
     """
     settings = engine.settings
     demo = build_app(engine)
     threading.Thread(target=warm_up, args=(engine,), name="web-warm-up", daemon=True).start()
     demo.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=256)
     blocked = [str(Path(p).resolve()) for p in (settings.store.path, settings.ui.upload_dir, settings.corpus)]
+    app_kwargs: dict[str, Any] = {}
+    if api:
+        from ..api import api_route, build_api
+
+        app_kwargs["routes"] = [api_route(build_api(engine, token=api_token, locked=api_locked))]  # ahead of Gradio's own routes
     demo.launch(
+        app_kwargs=app_kwargs,
         server_name=host,
         server_port=port,
         auth=auth,

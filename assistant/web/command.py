@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..cli_common import ConfigOpt, IndexOpt, LLMOpt, StoreOpt, build_settings, exits_on_error, fail
+from ..cli_common import ConfigOpt, IndexOpt, KBOpt, LLMOpt, StoreOpt, build_settings, exits_on_error, fail
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -75,23 +75,34 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
+    api_token: Annotated[
+        str | None,
+        typer.Option(
+            "--api-token",
+            help="Bearer token the HTTP API (/v1) requires (default: the variable named by api.token_env, "
+            "ASSISTANT_API_TOKEN). Beyond loopback the API refuses every request without one.",
+            show_default=False,
+        ),
+    ] = None,
+    kb: KBOpt = None,
     index: IndexOpt = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Web UI: chat with clickable citations, source viewer, filters, document upload. Runs offline.
 
-    Binds to 127.0.0.1 by default; serving on any other interface requires --auth user:password (or the environment variable named by ui.auth_env). An empty index is filled from the sample corpus (settings.corpus) first.
+    Binds to 127.0.0.1 by default; serving on any other interface requires --auth user:password (or the environment variable named by ui.auth_env) (the API also needs --api-token there). An empty index is filled from the sample corpus (settings.corpus) first. The same port serves the OpenAI-compatible HTTP API under /v1 (docs at /docs).
     """
     from ..errors import AssistantError
     from ..runtime import configure_process
 
     configure_process()  # also when called from Python rather than the console script
     try:
-        settings = build_settings(index, store, config, llm=llm)
+        settings = build_settings(index, store, config, llm=llm, kb=kb)
         bind = host or settings.ui.host
         bind_port = port or settings.ui.port
         credentials = parse_auth(auth or os.environ.get(settings.ui.auth_env))
+        token = api_token or os.environ.get(settings.api.token_env) or None
     except (AssistantError, ValueError) as exc:
         fail(exc, 2)
         return
@@ -104,6 +115,9 @@ def serve_command(
             2,
         )
         return
+    # Beyond loopback the API needs a token: without one it answers every request with 401 (the web UI,
+    # behind its password, still works).
+    api_locked = not is_loopback(bind) and token is None
     with exits_on_error():
         engine = open_engine(settings)
     from .app import launch
@@ -111,9 +125,11 @@ def serve_command(
     where = f"http://{bind}:{bind_port}"
     lock = f"password required (user '{credentials[0]}')" if credentials else "no password, loopback only"
     typer.echo(f"Serving the web UI on {where} — {lock}; answers by '{settings.llm.backend}'. Ctrl-C stops.", err=True)
+    api_state = "bearer token required" if token else "off: pass --api-token to use it" if api_locked else "no token"
+    typer.echo(f"HTTP API on {where}/v1 (docs: {where}/docs) — {api_state}.", err=True)
     threading.Thread(target=engine.warm_up, name="llm-warm-up", daemon=True).start()
     try:
-        launch(engine, host=bind, port=bind_port, auth=credentials)
+        launch(engine, host=bind, port=bind_port, auth=credentials, api_token=token, api_locked=api_locked)
     except OSError as exc:  # typically the port is taken
         fail(OSError(f"Cannot serve on {bind}:{bind_port} ({type(exc).__name__}: the port is taken or not "
                      "allowed). Choose another --port."))
