@@ -1,4 +1,4 @@
-"""The `assistant` command line: ingest, status, ask, chat, serve, eval.
+"""The `assistant` command line: ingest, status, ask, chat, serve, eval, diff, kb, feedback.
 
 Each command only turns options into calls on the core (`ingest`, `Engine`, ...) and
 results into output; errors of the core become a one-line message and an exit code.
@@ -20,6 +20,7 @@ from .cli_common import (
     FilterOpt,
     IndexOpt,
     JsonOpt,
+    KBOpt,
     LLMOpt,
     StoreOpt,
     TopKOpt,
@@ -31,6 +32,7 @@ from .cli_common import (
     parse_filters,
 )
 from .evaluation.command import eval_command
+from .kb_command import kb_app
 from .runtime import configure_process
 from .versions.command import diff_command
 from .web.command import serve_command
@@ -52,6 +54,7 @@ def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: corpus/).")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop this index and build it from scratch.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    kb: KBOpt = None,
     index: IndexOpt = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
@@ -64,7 +67,11 @@ def ingest(
     from .index import wipe_index
 
     with exits_on_error():
-        settings = build_settings(index, store, config)
+        settings = build_settings(index, store, config, kb=kb)
+        if kb and not settings.store.path.is_dir():
+            from .kb import find_kb, root_of
+
+            find_kb(root_of(settings.store.path, kb), kb)  # an unknown knowledge base is an error, not a new one
         if rebuild:  # before opening: a rebuild is also the cure for an index too damaged to open
             wipe_index(settings)
         engine = Engine.open(settings, create=True)
@@ -93,6 +100,7 @@ def ingest(
 @app.command()
 def status(
     json_out: JsonOpt = False,
+    kb: KBOpt = None,
     index: IndexOpt = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
@@ -102,7 +110,7 @@ def status(
     from .versions import document_versions
 
     with exits_on_error():
-        engine = Engine.open(build_settings(index, store, config))
+        engine = Engine.open(build_settings(index, store, config, kb=kb))
         try:
             info = engine.status()
             docs = engine.documents()
@@ -128,10 +136,13 @@ def status(
     console.print(table)
 
 
-def _engine(index: Path | None, store: str | None, config: Path | None, llm: LLMOpt, top_k: int | None = None) -> Engine:
+def _engine(
+    index: Path | None, store: str | None, config: Path | None, llm: LLMOpt, top_k: int | None = None,
+    kb: str | None = None,
+) -> Engine:
     from .engine import Engine
 
-    return Engine.open(build_settings(index, store, config, llm=llm, top_k=top_k))
+    return Engine.open(build_settings(index, store, config, llm=llm, top_k=top_k, kb=kb))
 
 
 @app.command()
@@ -141,6 +152,7 @@ def ask(
     filter_: FilterOpt = None,
     top_k: TopKOpt = None,
     llm: LLMOpt = None,
+    kb: KBOpt = None,
     index: IndexOpt = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
@@ -151,7 +163,7 @@ def ask(
 
     with exits_on_error():
         filters = parse_filters(filter_)
-        engine = _engine(index, store, config, llm, top_k)
+        engine = _engine(index, store, config, llm, top_k, kb)
         show = None if json_out or not console.is_terminal else (
             lambda piece: console.print(piece, end="", highlight=False, markup=False)
         )  # non-interactive: print only the verified answer below
@@ -172,6 +184,7 @@ def ask(
 @app.command()
 def chat(
     llm: LLMOpt = None,
+    kb: KBOpt = None,
     index: IndexOpt = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
@@ -180,7 +193,7 @@ def chat(
     from .repl import run_chat
 
     with exits_on_error():
-        engine = _engine(index, store, config, llm)
+        engine = _engine(index, store, config, llm, kb=kb)
     threading.Thread(target=engine.warm_up, name="llm-warm-up", daemon=True).start()
     try:
         run_chat(engine, console)
@@ -191,6 +204,7 @@ def chat(
 app.command("serve")(serve_command)
 app.command("eval")(eval_command)
 app.command("diff")(diff_command)
+app.add_typer(kb_app, name="kb")
 
 
 def main() -> None:

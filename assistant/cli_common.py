@@ -103,7 +103,11 @@ def build_settings(
         overrides.setdefault("llm", {})["backend"] = llm.value
     if top_k is not None:
         overrides.setdefault("retrieval", {})["top_k"] = top_k
-    return load_settings(config, index=index, store_url=store, kb=kb, **overrides)
+    settings = load_settings(config, index=index, store_url=store, kb=kb, **overrides)
+    own = settings.store.path / "assistant.toml"  # a knowledge base's own settings, unless --config is given
+    if kb and config is None and own.is_file():
+        settings = load_settings(own, index=index, store_url=store, kb=kb, **overrides)
+    return settings
 
 
 def fail(exc: Exception, code: int = 1) -> NoReturn:

@@ -6,14 +6,18 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..config import Settings
+from ..config import Settings, load_settings
 from ..engine import Engine
 from ..index import open_index, wipe_index
 from ..kb import DEFAULT_KB, KnowledgeBase, create_kb, find_kb, list_kbs, remove_kb, root_of
 
 
 def kb_settings(base: Settings, root: Path, kb: KnowledgeBase) -> Settings:
-    """`base` pointed at knowledge base `kb` (without re-running the settings validators)."""
+    """`base` pointed at knowledge base `kb`, or the knowledge base's own `assistant.toml` when it has one
+    (with the server's store and answer backend)."""
+    own = kb.path / "assistant.toml"
+    if kb.name != DEFAULT_KB and own.is_file():
+        return load_settings(own, index=root, kb=kb.name, store_url=base.store_url, llm={"backend": base.llm.backend})
     settings = base.model_copy(deep=True, update={"kb": kb.name, "index": None})
     settings.store.path = kb.path
     return settings
