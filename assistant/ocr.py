@@ -239,8 +239,10 @@ def recognise_image(image: Any, engine: OCREngine | None = None, page: int = 0) 
     lines, _ = engine.recognise(image, classify=False)
     text, confidence = lines_to_text(lines)
     best = PageOCR(page, text, confidence, 0)
-    vertical = _vertical_share(lines) > 0.5
-    if lines and (vertical or confidence < _RETRY_CONFIDENCE or len(text) < _MIN_TEXT_CHARS):  # nothing found: blank
+    # Nothing found upright can still be a page turned by 90° whose columns the detector missed: it is looked at
+    # turned both ways (a blank page costs three detector passes).
+    vertical = _vertical_share(lines) > 0.5 or not lines
+    if vertical or confidence < _RETRY_CONFIDENCE or len(text) < _MIN_TEXT_CHARS:
         # Lines running down the page (turned by 90°: the engine reads such columns, but in the wrong order), or
         # a poor reading: try the other orientations and keep the one with the most confidently read characters.
         floor = 0.0 if vertical else _quality(best.text, best.confidence) * 1.1
