@@ -32,6 +32,7 @@ from .cli_common import (
     parse_filters,
 )
 from .evaluation.command import eval_command
+from .feedback import feedback_app
 from .kb_command import kb_app
 from .runtime import configure_process
 from .versions.command import diff_command
@@ -205,6 +206,7 @@ app.command("serve")(serve_command)
 app.command("eval")(eval_command)
 app.command("diff")(diff_command)
 app.add_typer(kb_app, name="kb")
+app.add_typer(feedback_app, name="feedback")
 
 
 def main() -> None:

@@ -24,6 +24,8 @@ HELP = """Commands:
   /filter         show the current filter;  /filter doc=ID[,ID] issuer=NAME from=YYYY-MM-DD to=YYYY-MM-DD
                   as_of=YYYY-MM-DD (the editions in force on that date)
   /filter clear   remove the filter
+  /export FILE    save this conversation as a memo (FILE.md or FILE.docx)
+  /good           the last answer was good;  /bad REASON  it was not (say what was wrong, or the right answer)
   /reset          start a new conversation
   /help           this help
   /quit           leave (also Ctrl-D)"""
@@ -62,6 +64,7 @@ class ChatSession:
         self.history: list[Turn] = []
         self.filters = Filters()
         self.last: Answer | None = None
+        self.answers: list[Answer] = []  # this conversation's answers, for /export
 
     def command(self, line: str) -> bool:
         """Run a slash command; False means quit."""
@@ -73,6 +76,7 @@ class ChatSession:
             self.console.print(HELP, highlight=False)
         elif name == "reset":
             self.history.clear()
+            self.answers.clear()
             self.last = None
             self.console.print("New conversation.")
         elif name == "sources":
@@ -99,9 +103,37 @@ class ChatSession:
                     self.console.print(f"[red]{exc}[/]")
             else:
                 self.console.print(f"Filter: {self.filters if not self.filters.is_empty() else 'none'}")
+        elif name == "export":
+            self.export(args)
+        elif name in ("good", "bad"):
+            self.feedback(name, args)
         else:
             self.console.print(f"Unknown command /{name}. Type /help.")
         return True
+
+    def export(self, target: str) -> None:
+        from .export import save_memo
+
+        if not target:
+            self.console.print("Usage: /export FILE.md or /export FILE.docx")
+            return
+        try:
+            path = save_memo(target, self.answers, self.engine.settings)
+        except (AssistantError, OSError) as exc:
+            self.console.print(f"[red]{exc}[/]", highlight=False, soft_wrap=True)
+            return
+        self.console.print(f"Saved {len(self.answers)} answer(s) to {path}", highlight=False, markup=False,
+                           soft_wrap=True)  # fmt: skip
+
+    def feedback(self, rating: str, reason: str) -> None:
+        from .feedback import record
+
+        if self.last is None:
+            self.console.print("No answer yet.")
+            return
+        record(self.last, "good" if rating == "good" else "bad", self.engine.settings, reason, source="repl")
+        self.console.print("Thanks — feedback saved." + ("" if reason or rating == "good" else
+                           " (/bad REASON also records what was wrong or the right answer.)"))  # fmt: skip
 
     def print_sources(self, answer: Answer) -> None:
         """The passages of an answer by rank: document, section and page, and which [n] cite them."""
@@ -137,6 +169,7 @@ class ChatSession:
         if answer is None:
             return
         self.last = answer
+        self.answers.append(answer)
         if answer.text != "".join(streamed).strip():  # verification changed it: show the checked version
             self.console.rule("verified", style="dim")
             self.console.print(answer.text, style="yellow" if answer.refused else None, highlight=False)

@@ -250,3 +250,22 @@ def test_beyond_loopback_without_a_token_the_api_is_off(small_index) -> None:
             assert error["code"] == "api_disabled" and "--api-token" in error["message"]
     finally:
         engine.close()
+
+
+def test_export_and_feedback_by_completion_id(http: httpx.Client, server: str) -> None:
+    client = openai_client(server)
+    first = client.chat.completions.create(model="default", messages=[{"role": "user", "content": QUESTION}])
+    streamed = list(client.chat.completions.create(model="default", stream=True, messages=[
+        {"role": "user", "content": "本办法自什么时候起施行？"}]))  # fmt: skip
+    ids = [first.id, streamed[-1].id]
+    memo = http.post("/v1/export", json={"ids": ids})
+    assert memo.status_code == 200 and memo.headers["content-type"].startswith("text/markdown")
+    assert "conversation of 2 questions" in memo.text and "粤府办〔2025〕99号" in memo.text and "Verification" in memo.text
+    docx = http.post("/v1/export", json={"ids": ids[:1], "format": "docx"})
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    assert_openai_error(http.post("/v1/export", json={"ids": ["chatcmpl-unknown"]}), 404)
+    assert_openai_error(http.post("/v1/export", json={"ids": []}), 400)
+    saved = http.post("/v1/feedback", json={"id": first.id, "rating": "good"})
+    assert saved.status_code == 201, saved.text
+    assert http.post("/v1/feedback", json={"id": ids[1], "rating": "bad", "reason": "wrong date"}).status_code == 201
+    assert_openai_error(http.post("/v1/feedback", json={"id": first.id, "rating": "meh"}), 400)

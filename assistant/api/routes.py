@@ -10,15 +10,16 @@ import json
 import logging
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from queue import Queue
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
@@ -37,6 +38,7 @@ from .library import Library
 
 log = logging.getLogger(__name__)
 API_PATHS = ("/v1/", "/docs", "/openapi.json", "/redoc")
+MEMO_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class ChatRequest(BaseModel):
@@ -51,6 +53,43 @@ class ChatRequest(BaseModel):
         "as an object (doc_ids, issuers, date_from, date_to, as_of).",
     )  # fmt: skip
     top_k: int | None = Field(None, ge=1, le=50, description="Extension: passages given to the answerer.")
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[str] = Field(min_length=1, max_length=200, description="Ids of chat completions of this server "
+                           "(the `id` of each reply; recent ones are kept), in conversation order.")
+    format: Literal["markdown", "docx"] = Field("markdown", description="The memo's format.")
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(description="The `id` of the chat completion the feedback is about.")
+    rating: Literal["good", "bad"] = Field(description="👍 'good' or 👎 'bad'.")
+    reason: str = Field("", max_length=2000, description="What was wrong, or the right answer.")
+
+
+class Answers:
+    """The recent answers by completion id (for export and feedback), at most `size`, oldest dropped first."""
+
+    def __init__(self, size: int = 2000) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[Answer, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, cid: str, answer: Answer, model: str) -> None:
+        with self._lock:
+            self._items[cid] = (answer, model)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def get(self, cid: str) -> tuple[Answer, str]:
+        with self._lock:
+            found = self._items.get(cid)
+        if found is None:
+            raise APIError(404, f"No recent chat completion '{cid}' on this server (ask again).", "completion_not_found",
+                           "id")  # fmt: skip
+        return found
 
 
 class RetrieveRequest(BaseModel):
@@ -109,6 +148,7 @@ def build_api(engine: Engine, *, token: str | None = None, locked: bool = False)
     )
     guards = [Depends(TokenCheck(token, locked=locked)), Depends(RateLimiter(settings.api.rate_per_minute, settings.api.burst))]
     _errors(api)
+    answers = Answers()
     busy: set[tuple[str, str]] = set()  # (knowledge base, file name) being uploaded
     busy_lock = threading.Lock()
 
@@ -158,11 +198,36 @@ def build_api(engine: Engine, *, token: str | None = None, locked: bool = False)
         except fmt.MessageError as exc:
             raise APIError(400, str(exc), "invalid_messages", "messages") from None
         events = target.stream(question, history, _filters(body.filters), top_k=body.top_k)
+        cid = fmt.completion_id()
         if not body.stream:
             answer = _answer(events)
-            return fmt.completion(answer, body.model)
+            answers.put(cid, answer, body.model)
+            return fmt.completion(answer, body.model, cid)
         first = next(events)  # a question that cannot be asked fails here, before any byte is sent
-        return StreamingResponse(_chunks(first, events, body.model), media_type="text/event-stream")
+        keep = lambda answer: answers.put(cid, answer, body.model)  # noqa: E731
+        return StreamingResponse(_chunks(first, events, body.model, cid, keep), media_type="text/event-stream")
+
+    @api.post("/v1/export", dependencies=guards, tags=["chat"], response_model=None,
+              responses={200: {"content": {"text/markdown": {}, MEMO_DOCX: {}}}})  # fmt: skip
+    def export(body: ExportRequest) -> Response:
+        """A memo (Markdown or DOCX) of answers given by this server, one or a whole conversation: each question,
+        answer and citation (title, 文号, edition, section, page, quote), the verification, time and settings."""
+        from ..export import render
+
+        found = [answers.get(cid) for cid in body.ids]
+        data = render([a for a, _ in found], library.engine(found[-1][1]).settings, body.format)
+        kind, suffix = (MEMO_DOCX, "docx") if body.format == "docx" else ("text/markdown; charset=utf-8", "md")
+        return Response(data, media_type=kind, headers={"Content-Disposition": f'attachment; filename="memo.{suffix}"'})
+
+    @api.post("/v1/feedback", dependencies=guards, tags=["chat"], status_code=201)
+    def feedback(body: FeedbackRequest) -> dict[str, Any]:
+        """Record 👍/👎 (and a reason) on an answer of this server, stored with its question, answer, passages and
+        settings in its knowledge base's feedback.jsonl (`assistant feedback export` makes a suite of it)."""
+        from ..feedback import record
+
+        answer, model = answers.get(body.id)
+        entry = record(answer, body.rating, library.engine(model).settings, body.reason, source="api")
+        return {"id": entry["id"], "object": "feedback", "rating": body.rating, "completion": body.id}
 
     @api.post("/v1/retrieve", dependencies=guards, tags=["retrieval"])
     def retrieve(body: RetrieveRequest) -> dict[str, Any]:
@@ -242,10 +307,9 @@ def _answer(events: Iterator[Any]) -> Answer:
     raise AssistantError("the answer stream ended without a final answer")
 
 
-def _chunks(first: Any, events: Iterator[Any], model: str) -> Iterator[str]:
+def _chunks(first: Any, events: Iterator[Any], model: str, cid: str, keep: Callable[[Answer], None]) -> Iterator[str]:
     """The SSE stream of one answer: role, live tokens, the checked answer where it differs, footnotes,
     then a last chunk with `finish_reason` and the extension fields, and `[DONE]`."""
-    cid = fmt.completion_id()
     yield _sse(fmt.chunk(cid, model, {"role": "assistant", "content": ""}))
     streamed: list[str] = []
     try:
@@ -255,6 +319,7 @@ def _chunks(first: Any, events: Iterator[Any], model: str) -> Iterator[str]:
                 yield _sse(fmt.chunk(cid, model, {"content": event.text}))
             elif isinstance(event, Final):
                 answer = event.answer
+                keep(answer)
                 tail = fmt.correction("".join(streamed), answer) + fmt.footnotes(answer)
                 if tail:
                     yield _sse(fmt.chunk(cid, model, {"content": tail}))
