@@ -64,3 +64,26 @@ def test_repl_export(small_index, tmp_path: Path) -> None:  # type: ignore[no-un
     assert "Saved 1 answer(s)" in out.stdout and "use a .md or .docx" in out.stdout
     assert "300万元" in (tmp_path / "chat.md").read_text(encoding="utf-8")
     assert (tmp_path / "chat.docx").read_bytes()[:2] == b"PK"
+
+
+def test_web_memo_download(answers) -> None:  # type: ignore[no-untyped-def]
+    from assistant.api.library import Library
+    from assistant.web import actions
+    from assistant.web.session import ChatTurn, Session
+
+    (first, _, _), settings = answers
+    engine = Engine.open(settings)
+    try:
+        library = Library(engine)
+        session = Session(lang="en")
+        session.turns.append(ChatTurn(question=first.question, text=first.text, answer=first, phase="done"))
+        path = actions.memo(library, session, "Markdown")
+        assert path and Path(path).read_text(encoding="utf-8").count("粤府办〔2025〕99号") >= 1
+        docx = actions.memo(library, session, "DOCX")
+        assert docx and docx.endswith(".docx") and Path(docx).read_bytes()[:2] == b"PK"
+        # Stop: an answer still streaming is marked stopped and left out of the memo and the history.
+        session.turns.append(ChatTurn(question="x", text="partial", phase="streaming"))
+        html, session = actions.stopped(session)
+        assert "Stopped." in html and session.turns[-1].phase == "error" and len(session.history()) == 1
+    finally:
+        engine.close()

@@ -53,3 +53,38 @@ def test_bad_answer_without_reason_becomes_unanswerable() -> None:
               "refused": False, "language": "en", "citations": [{"doc_id": "d", "supported": True, "quote": "a"}]}
     (item,) = to_suite([record]).items
     assert item["answerable"] is False and item["regression"]["cited"] == ["d"]
+
+
+def test_web_feedback_and_knowledge_bases(small_index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import gradio as gr
+    import pytest
+
+    from assistant.api.library import Library
+    from assistant.engine import Engine
+    from assistant.web import actions
+    from assistant.web.session import ChatTurn, Session
+
+    index = tmp_path / "index"
+    shutil.copytree(small_index.store.path, index)
+    settings = small_index.model_copy(deep=True)
+    settings.store.path = index
+    engine = Engine.open(settings)
+    try:
+        library = Library(engine)
+        session = Session(lang="en")
+        assert actions.feedback(library, session, "good", "") == ""  # no answer yet: a warning, nothing stored
+        assert not (index / FEEDBACK_FILE).exists()
+        answer = engine.ask("对主导发布开源鸿蒙发行版的企业给予多少补助？")
+        session.turns.append(ChatTurn(question=answer.question, text=answer.text, answer=answer, phase="done"))
+        assert actions.feedback(library, session, "bad", "应为300万元") == ""
+        (stored,) = [json.loads(line) for line in (index / FEEDBACK_FILE).read_text(encoding="utf-8").splitlines()]
+        assert stored["rating"] == "bad" and stored["reason"] == "应为300万元" and stored["source"] == "web"
+        html = actions.kb_create(library, "team-a", "en")
+        assert "team-a" in html and (index / "kb" / "team-a").is_dir() and "team-a" in actions.kb_names(library)
+        with pytest.raises(gr.Error):
+            actions.kb_create(library, "../x", "en")
+        with pytest.raises(gr.Error):
+            actions.kb_remove(library, "default", "en")
+        assert "team-a" not in actions.kb_remove(library, "team-a", "en") and not (index / "kb" / "team-a").exists()
+    finally:
+        engine.close()

@@ -124,11 +124,13 @@ def _sse(data: dict[str, Any] | str) -> str:
     return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def build_api(engine: Engine, *, token: str | None = None, locked: bool = False) -> FastAPI:
+def build_api(
+    engine: Engine, *, token: str | None = None, locked: bool = False, library: Library | None = None
+) -> FastAPI:
     """The /v1 app over `engine` (its knowledge base, and the others beside it). `token`: the bearer token
     every request must carry (None: none needed). `locked`: every request is refused (served beyond
-    loopback without a token)."""
-    library = Library(engine)
+    loopback without a token). `library`: the knowledge bases, when the web UI shares them."""
+    library = library or Library(engine)
     settings = engine.settings
     api = FastAPI(
         title="Policy assistant API",

@@ -13,8 +13,9 @@ from typing import Any
 
 import gradio as gr
 
+from ..api.library import Library
 from ..engine import Engine
-from . import views
+from . import actions, views
 from .examples import MAX_EXAMPLES, example_questions, shows_sample_notice
 from .handlers import Handlers
 from .i18n import pick_language, t
@@ -58,9 +59,11 @@ class _Widgets:
         return [fn(lang) for _, fn in self.items]
 
 
-def build_app(engine: Engine) -> gr.Blocks:
-    """The web UI over `engine`. Call `.queue(...)` and `.launch(...)` (see `launch`) to serve it."""
+def build_app(engine: Engine, library: Library | None = None) -> gr.Blocks:
+    """The web UI over `engine`. Call `.queue(...)` and `.launch(...)` (see `launch`) to serve it.
+    `library`: the knowledge bases (shared with the HTTP API)."""
     h = Handlers(engine)
+    library = library or Library(engine)
     lang0 = "zh"
     indexed = engine.documents()
     examples0 = example_questions(indexed, engine.settings.ui.examples)
@@ -86,6 +89,18 @@ def build_app(engine: Engine) -> gr.Blocks:
                                 elem_id="question",
                             )
                             new = gr.Button(t("new_chat", lang0), scale=1, min_width=110, elem_id="new-chat")
+                            stop = gr.Button(actions.tx("stop", lang0), scale=1, min_width=80, variant="stop",
+                                             elem_id="stop")  # fmt: skip
+                        with gr.Row(equal_height=True, elem_id="answer-actions"):
+                            good = gr.Button(actions.tx("good", lang0), size="sm", min_width=80, elem_id="good")
+                            bad = gr.Button(actions.tx("bad", lang0), size="sm", min_width=80, elem_id="bad")
+                            reason = gr.Textbox(show_label=False, placeholder=actions.tx("reason_ph", lang0),
+                                                container=False, scale=4, elem_id="reason")  # fmt: skip
+                            memo_kind = gr.Radio(["Markdown", "DOCX"], value="Markdown", show_label=False,
+                                                 container=False, scale=2, elem_id="memo-kind")  # fmt: skip
+                            memo_btn = gr.Button(actions.tx("memo", lang0), size="sm", min_width=110, elem_id="memo")
+                        memo_file = gr.File(label=actions.tx("memo", lang0), interactive=False, visible=False,
+                                            elem_id="memo-file")  # fmt: skip
                         examples_label = gr.HTML(
                             f'<div class="examples-label">{t("examples", lang0)}</div>', apply_default_css=False,
                             js_on_load=None,
@@ -109,8 +124,8 @@ def build_app(engine: Engine) -> gr.Blocks:
                                     allow_custom_value=True,
                                 )
                             with gr.Row():
-                                f_from = gr.Textbox(label=t("date_from", lang0), placeholder="YYYY-MM-DD")
-                                f_to = gr.Textbox(label=t("date_to", lang0), placeholder="YYYY-MM-DD")
+                                f_from = gr.DateTime(label=t("date_from", lang0), include_time=False, type="string")
+                                f_to = gr.DateTime(label=t("date_to", lang0), include_time=False, type="string")
                     with gr.Column(scale=5):
                         sources = gr.HTML(
                             views.sources_html(blank), js_on_load=SOURCES_JS, apply_default_css=False,
@@ -143,6 +158,14 @@ def build_app(engine: Engine) -> gr.Blocks:
                         remove_btn = gr.Button(t("remove_button", lang0), variant="stop", elem_id="remove-btn")
             with gr.Tab(t("tab_settings", lang0), id="settings") as tab_settings:
                 settings_view = gr.HTML(h.settings_view(lang0), apply_default_css=False, js_on_load=None)
+                kb_view = gr.HTML(actions.kb_html(library, lang0), apply_default_css=False, js_on_load=None,
+                                  elem_id="kb-list")  # fmt: skip
+                with gr.Row():
+                    kb_name = gr.Textbox(label=actions.tx("kb_new", lang0), scale=3, elem_id="kb-name")
+                    kb_create = gr.Button(actions.tx("kb_create", lang0), scale=1, elem_id="kb-create")
+                    kb_pick = gr.Dropdown(actions.kb_names(library), label=actions.tx("kb_remove", lang0), scale=3,
+                                          allow_custom_value=True, elem_id="kb-pick")  # fmt: skip
+                    kb_remove = gr.Button(actions.tx("kb_remove", lang0), variant="stop", scale=1, elem_id="kb-remove")
         footer = gr.HTML(  # the "illustrative samples" notice: only over the bundled sample corpus
             f'<div class="footer">{t("footer", lang0)}</div>', apply_default_css=False, js_on_load=None,
             visible=shows_sample_notice(indexed),
@@ -152,11 +175,13 @@ def build_app(engine: Engine) -> gr.Blocks:
         ask_in = [question, session, f_docs, f_issuers, f_from, f_to]
         ask_out = [question, chat, sources, session]
         ask_opts: dict[str, Any] = {"concurrency_id": "answer", "show_progress": "hidden"}
-        question.submit(h.ask, ask_in, ask_out, api_name="ask", **ask_opts)
+        asking: list[Any] = [question.submit(h.ask, ask_in, ask_out, api_name="ask", **ask_opts)]
         for button in example_buttons:
-            button.click(_same, button, question, queue=False, api_visibility="private").then(
+            asking.append(button.click(_same, button, question, queue=False, api_visibility="private").then(
                 h.ask, ask_in, ask_out, api_visibility="private", **ask_opts
-            )
+            ))  # fmt: skip
+        # Stop cancels the answer being generated (the handler's worker sees the page's generator close).
+        stop.click(actions.stopped, session, [chat, session], cancels=asking, queue=False, api_visibility="private")
         view_opts: dict[str, Any] = {
             "concurrency_id": "view", "concurrency_limit": VIEW_CONCURRENCY, "show_progress": "hidden",
             "api_visibility": "private",
@@ -175,6 +200,26 @@ def build_app(engine: Engine) -> gr.Blocks:
             return h.open_document(s, *_event_data(evt)), gr.Accordion(open=True)
 
         chat.cite(on_cite, session, [sources, session], **view_opts)
+
+        # ----- feedback and memo -----
+        good.click(lambda s, r: actions.feedback(library, s, "good", r), [session, reason], reason, **view_opts)
+        bad.click(lambda s, r: actions.feedback(library, s, "bad", r), [session, reason], reason, **view_opts)
+
+        def on_memo(s: Session, kind: str) -> Any:
+            path = actions.memo(library, s, kind)
+            return gr.File(value=path, visible=path is not None)
+
+        memo_btn.click(on_memo, [session, memo_kind], memo_file, **view_opts)
+
+        # ----- knowledge bases -----
+        def on_kb(change: Any, name: str | None, s: Session) -> tuple[str, Any, str]:
+            html = change(library, name, s.lang)
+            return html, gr.Dropdown(choices=actions.kb_names(library), value=None), ""
+
+        kb_create.click(lambda n, s: on_kb(actions.kb_create, n, s), [kb_name, session], [kb_view, kb_pick, kb_name],
+                        **view_opts)  # fmt: skip
+        kb_remove.click(lambda n, s: on_kb(actions.kb_remove, n, s), [kb_pick, session], [kb_view, kb_pick, kb_name],
+                        **view_opts)  # fmt: skip
         sources.open_doc(on_open, session, [doc_view, doc_box], **view_opts)
 
         # ----- documents -----
@@ -220,8 +265,18 @@ def build_app(engine: Engine) -> gr.Blocks:
             (filters_box, lambda lg: gr.Accordion(label=t("filters", lg))),
             (f_docs, lambda lg: gr.Dropdown(label=t("filter_docs", lg))),
             (f_issuers, lambda lg: gr.Dropdown(label=t("filter_issuers", lg))),
-            (f_from, lambda lg: gr.Textbox(label=t("date_from", lg))),
-            (f_to, lambda lg: gr.Textbox(label=t("date_to", lg))),
+            (f_from, lambda lg: gr.DateTime(label=t("date_from", lg))),
+            (f_to, lambda lg: gr.DateTime(label=t("date_to", lg))),
+            (stop, lambda lg: gr.Button(actions.tx("stop", lg))),
+            (good, lambda lg: gr.Button(actions.tx("good", lg))),
+            (bad, lambda lg: gr.Button(actions.tx("bad", lg))),
+            (reason, lambda lg: gr.Textbox(placeholder=actions.tx("reason_ph", lg))),
+            (memo_btn, lambda lg: gr.Button(actions.tx("memo", lg))),
+            (kb_view, lambda lg: actions.kb_html(library, lg)),
+            (kb_name, lambda lg: gr.Textbox(label=actions.tx("kb_new", lg))),
+            (kb_create, lambda lg: gr.Button(actions.tx("kb_create", lg))),
+            (kb_pick, lambda lg: gr.Dropdown(label=actions.tx("kb_remove", lg))),
+            (kb_remove, lambda lg: gr.Button(actions.tx("kb_remove", lg))),
             (doc_box, lambda lg: gr.Accordion(label=t("full_text", lg))),
             (files, lambda lg: gr.File(label=t("upload", lg))),
             (upload_hint, lambda lg: f'<div class="examples-label">'
@@ -276,7 +331,8 @@ def launch(
     `api_token` when one is given (`api_locked`: no request gets in).
     """
     settings = engine.settings
-    demo = build_app(engine)
+    library = Library(engine)
+    demo = build_app(engine, library)
     threading.Thread(target=warm_up, args=(engine,), name="web-warm-up", daemon=True).start()
     demo.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=256)
     blocked = [str(Path(p).resolve()) for p in (settings.store.path, settings.ui.upload_dir, settings.corpus)]
@@ -284,7 +340,7 @@ def launch(
     if api:
         from ..api import api_route, build_api
 
-        app_kwargs["routes"] = [api_route(build_api(engine, token=api_token, locked=api_locked))]  # ahead of Gradio's own routes
+        app_kwargs["routes"] = [api_route(build_api(engine, token=api_token, locked=api_locked, library=library))]  # ahead of Gradio's own routes
     demo.launch(
         app_kwargs=app_kwargs,
         server_name=host,
