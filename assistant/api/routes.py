@@ -38,6 +38,9 @@ from .library import Library
 
 log = logging.getLogger(__name__)
 API_PATHS = ("/v1/", "/docs", "/openapi.json", "/redoc")
+# Answers computed at once. Answering is CPU-bound Python (the GIL): more threads add no throughput on 2 cores,
+# only unfairness (bench/api.py: 20 clients unthrottled gave p95 9.6 s); the rest wait their turn in order.
+ANSWERS_AT_ONCE = 2
 MEMO_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -151,6 +154,7 @@ def build_api(
     guards = [Depends(TokenCheck(token, locked=locked)), Depends(RateLimiter(settings.api.rate_per_minute, settings.api.burst))]
     _errors(api)
     answers = Answers()
+    turns = threading.Semaphore(ANSWERS_AT_ONCE)
     busy: set[tuple[str, str]] = set()  # (knowledge base, file name) being uploaded
     busy_lock = threading.Lock()
 
@@ -202,12 +206,19 @@ def build_api(
         events = target.stream(question, history, _filters(body.filters), top_k=body.top_k)
         cid = fmt.completion_id()
         if not body.stream:
-            answer = _answer(events)
+            with turns:
+                answer = _answer(events)
             answers.put(cid, answer, body.model)
             return fmt.completion(answer, body.model, cid)
-        first = next(events)  # a question that cannot be asked fails here, before any byte is sent
+        turns.acquire()
+        try:
+            first = next(events)  # a question that cannot be asked fails here, before any byte is sent
+        except BaseException:
+            turns.release()
+            raise
         keep = lambda answer: answers.put(cid, answer, body.model)  # noqa: E731
-        return StreamingResponse(_chunks(first, events, body.model, cid, keep), media_type="text/event-stream")
+        return StreamingResponse(_released(_chunks(first, events, body.model, cid, keep), turns),
+                                 media_type="text/event-stream")  # fmt: skip
 
     @api.post("/v1/export", dependencies=guards, tags=["chat"], response_model=None,
               responses={200: {"content": {"text/markdown": {}, MEMO_DOCX: {}}}})  # fmt: skip
@@ -330,6 +341,14 @@ def _chunks(first: Any, events: Iterator[Any], model: str, cid: str, keep: Calla
     except AssistantError as exc:  # headers are sent: report the error in the stream, as OpenAI does
         yield _sse(error_body(500, str(exc), "answer_failed"))
     yield _sse("[DONE]")
+
+
+def _released(chunks: Iterator[str], turns: threading.Semaphore) -> Iterator[str]:
+    """`chunks`, releasing the answering turn when the stream ends (or the client goes away)."""
+    try:
+        yield from chunks
+    finally:
+        turns.release()
 
 
 def _prepend(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
