@@ -9,6 +9,7 @@ import shutil
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -269,3 +270,12 @@ def test_export_and_feedback_by_completion_id(http: httpx.Client, server: str) -
     assert saved.status_code == 201, saved.text
     assert http.post("/v1/feedback", json={"id": ids[1], "rating": "bad", "reason": "wrong date"}).status_code == 201
     assert_openai_error(http.post("/v1/feedback", json={"id": first.id, "rating": "meh"}), 400)
+
+
+def test_readme_example_runs(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- api-example")[1].split("```python\n")[1].split("```")[0]
+    assert 'base_url="http://127.0.0.1:7860/v1"' in block
+    exec(block.replace("http://127.0.0.1:7860", server).replace('"TOKEN"', repr(TOKEN)), {})  # noqa: S102
+    out = capsys.readouterr().out
+    assert "300万元" in out and "[1]" in out and "第四条" in out and "True" in out
