@@ -272,6 +272,7 @@ def build_app(engine: Engine, library: Library | None = None) -> gr.Blocks:
             (bad, lambda lg: gr.Button(actions.tx("bad", lg))),
             (reason, lambda lg: gr.Textbox(placeholder=actions.tx("reason_ph", lg))),
             (memo_btn, lambda lg: gr.Button(actions.tx("memo", lg))),
+            (memo_file, lambda lg: gr.File(label=actions.tx("memo", lg))),
             (kb_view, lambda lg: actions.kb_html(library, lg)),
             (kb_name, lambda lg: gr.Textbox(label=actions.tx("kb_new", lg))),
             (kb_create, lambda lg: gr.Button(actions.tx("kb_create", lg))),
