@@ -44,6 +44,10 @@ def test_repl_feedback_then_suite(small_index, tmp_path: Path) -> None:  # type:
     assert items[0].doc_id == "gd-software-measures" and items[0].evidence
     assert items[1].answers == ["应为2025年5月1日"] and items[1].extra["regression"]["bad_answer"]
     assert items[2].question_type == "unanswerable"
+    run = CliRunner().invoke(app, ["eval", str(suite), "--index", str(index), "--llm", "extractive", "--out",
+                                   str(tmp_path / "run"), "--json"])  # fmt: skip
+    assert run.exit_code == 0, run.output  # `assistant eval` runs the exported suite
+    assert json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
     empty = CliRunner().invoke(app, ["feedback", "export", str(tmp_path / "x.jsonl"), "--index", str(tmp_path / "none")])
     assert empty.exit_code == 1 and "No usable feedback" in empty.output
 

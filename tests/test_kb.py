@@ -50,6 +50,12 @@ def test_kb_commands_and_no_cross_talk(small_corpus: Path, tmp_path: Path) -> No
     code, out = invoke("ask", question, "--index", index, "--llm", "extractive", "--json")
     here = json.loads(out)
     assert "50万元" not in here["answer"] and all(p["doc_id"] != "sz-low-altitude" for p in here["passages"])
+    # A knowledge base's own settings file applies to it alone.
+    (index / "kb" / "lowalt" / "assistant.toml").write_text("[retrieval]\ntop_k = 1\n", encoding="utf-8")
+    code, out = invoke("ask", question, "--index", index, "--kb", "lowalt", "--llm", "extractive", "--json")
+    assert code == 0 and len(json.loads(out)["passages"]) == 1
+    code, out = invoke("ask", "开源鸿蒙", "--index", index, "--llm", "extractive", "--json")
+    assert len(json.loads(out)["passages"]) > 1
     code, out = invoke("status", "--index", index, "--kb", "lowalt", "--json")
     assert json.loads(out)["documents"] == 1
     assert invoke("kb", "remove", "default", "--index", index, "--yes")[0] == 2

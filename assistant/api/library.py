@@ -3,6 +3,7 @@ opened on first use (sharing its embedding model when theirs is the same)."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -67,7 +68,9 @@ class Library:
                 engine.close()
             if self.base.store.mode == "server":
                 wipe_index(kb_settings(self.base, self.root, kb))
-            return remove_kb(self.root, name)
+            removed = remove_kb(self.root, name)
+            shutil.rmtree(Path(self.base.ui.upload_dir) / "kb" / name, ignore_errors=True)  # its API uploads
+            return removed
 
     def close(self) -> None:
         with self._lock:
