@@ -124,7 +124,10 @@ def test_retrieve_and_documents(http: httpx.Client) -> None:
     filtered = http.post("/v1/retrieve", json={"query": QUESTION, "filters": {"doc_ids": ["nope"]}}).json()
     assert filtered["data"] == []
     assert "/v1/chat/completions" in http.get("/openapi.json").json()["paths"]
-    assert http.get("/docs").status_code == 200
+    docs = http.get("/docs")
+    assert docs.status_code == 200 and "/docs/static/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text and "https://" not in docs.text  # offline: nothing from elsewhere
+    assert http.get("/docs/static/swagger-ui-bundle.js").status_code == 200
 
 
 def test_bad_input_gets_clear_errors(server: str, http: httpx.Client) -> None:

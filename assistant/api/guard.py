@@ -7,10 +7,11 @@ import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 Scope = MutableMapping[str, Any]
@@ -42,13 +43,17 @@ def error_response(exc: APIError) -> JSONResponse:
     return JSONResponse(error_body(exc.status, exc.message, exc.code, exc.param), exc.status, headers=exc.headers)
 
 
+# Declares the scheme in the OpenAPI schema (the docs' Authorize button); TokenCheck does the checking.
+BEARER = HTTPBearer(auto_error=False, description="The server's API token (--api-token, ASSISTANT_API_TOKEN).")
+
+
 class TokenCheck:
     """`Authorization: Bearer TOKEN` when a token is set; nothing when none is (loopback only, see serve)."""
 
     def __init__(self, token: str | None, *, locked: bool = False) -> None:
         self.token, self.locked = token, locked
 
-    def __call__(self, request: Request) -> None:
+    def __call__(self, request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
         if self.locked and not self.token:
             raise APIError(401, "The API is off: this server listens beyond loopback and was started without "
                            "--api-token (or ASSISTANT_API_TOKEN).", "api_disabled")  # fmt: skip

@@ -141,11 +141,12 @@ def build_api(
         description="OpenAI-compatible chat completions over policy documents, with verified citations. "
         "`model` names a knowledge base. Replies carry [n] markers and footnotes; the extension field "
         "`citations` has each citation's n, doc_id, title, section, page, quote, supported and edition fields.",
-        docs_url="/docs",
+        docs_url=None,  # served below from local files: the assistant runs offline
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     api.state.library = library
+    _docs(api)
     upload_limit = settings.ui.max_upload_mb * 2**20 + 64 * 1024  # the file plus the multipart envelope
     api.add_middleware(
         BodyLimit,  # type: ignore[arg-type]
@@ -382,6 +383,22 @@ def _ingest_events(engine: Engine, path: Path, busy: set, lock: threading.Lock, 
     else:
         yield _sse({"object": "ingest.report", **outcome["report"].to_dict()})
     yield _sse("[DONE]")
+
+
+def _docs(api: FastAPI) -> None:
+    """Swagger UI at /docs from the files of the `swagger-ui-bundle-v2` package, not from a CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    api.mount("/docs/static", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+
+    @api.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title=f"{api.title} — docs", swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css", swagger_favicon_url="/docs/static/favicon-32x32.png",
+        )  # fmt: skip
 
 
 def _errors(api: FastAPI) -> None:
