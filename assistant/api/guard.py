@@ -53,7 +53,9 @@ class TokenCheck:
     def __init__(self, token: str | None, *, locked: bool = False) -> None:
         self.token, self.locked = token, locked
 
-    def __call__(self, request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
+    def __call__(
+        self, request: Request, declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+    ) -> None:
         if self.locked and not self.token:
             raise APIError(401, "The API is off: this server listens beyond loopback and was started without "
                            "--api-token (or ASSISTANT_API_TOKEN).", "api_disabled")  # fmt: skip
