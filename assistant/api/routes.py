@@ -341,6 +341,10 @@ def _chunks(first: Any, events: Iterator[Any], model: str, cid: str, keep: Calla
                                      refused=answer.refused, answer=answer.text))  # fmt: skip
     except AssistantError as exc:  # headers are sent: report the error in the stream, as OpenAI does
         yield _sse(error_body(500, str(exc), "answer_failed"))
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:  # the client went away: stop the answer (and the model) now, not at collection
+            close()
     yield _sse("[DONE]")
 
 
