@@ -241,6 +241,28 @@ def test_rate_limit_per_client(small_index) -> None:
         engine.close()
 
 
+def test_upload_limit_and_unknown_routes(small_index, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from assistant.api import build_api
+    from assistant.engine import Engine
+
+    settings = small_index.model_copy(deep=True)
+    settings.ui.max_upload_mb = 1
+    settings.ui.upload_dir = tmp_path / "uploads"
+    engine = Engine.open(settings)
+    try:
+        with TestClient(build_api(engine)) as client:
+            big = client.post("/v1/documents", files={"file": ("big.txt", b"x" * (2 * 2**20), "text/plain")})
+            assert_openai_error(big, 413)
+            assert not any((tmp_path / "uploads").glob("*"))  # nothing stored
+            assert_openai_error(client.get("/v1/nothing-here"), 404)
+            assert_openai_error(client.put("/v1/models"), 405)
+            assert_openai_error(client.post("/v1/documents", files={"file": ("x.exe", b"MZ", "application/x")}), 400)
+    finally:
+        engine.close()
+
+
 def test_beyond_loopback_without_a_token_the_api_is_off(small_index) -> None:
     from fastapi.testclient import TestClient
 
