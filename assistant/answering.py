@@ -13,19 +13,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .catalog import Catalog, ChunkRecord
 from .query import CHOICE, COMPARISON, DEFINITION, FACT, LIST, PROCEDURE, TRUE_FALSE, YESNO, Query, value_pattern
-from .textutil import content_units, language_of, split_sentences, units, weighted_coverage
+from .textutil import content_units, coverage, language_of, normalize, split_sentences, units, weighted_coverage
 from .types import Citation, Passage
+
+SimilarityFn = Callable[[str, list[str]], list[float]]
 
 # Evidence budget (estimated tokens) per question type, as a multiple of `llm.context_tokens`:
 # a figure needs one sentence; steps, definitions and comparisons need more.
 BUDGET_SCALE = {FACT: 1.0, YESNO: 1.25, TRUE_FALSE: 1.25, DEFINITION: 1.5, PROCEDURE: 1.75, LIST: 1.75,
                 COMPARISON: 1.75, CHOICE: 1.5}  # fmt: skip
 MAX_ITEMS = 12
+MAX_SECTIONS = 30
 _ARTICLE_LABEL = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
+_NUMBER_ONLY = re.compile(r"[\d一二三四五六七八九十]+[、.．)）]?|（[\d一二三四五六七八九十]+）|\([\d一二三四五六七八九十]+\)")
 _ENUM = re.compile(r"(?:^|(?<=[。；;：:\n]))\s*(?:（[一二三四五六七八九十]+）|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+是|\d+[.、．)]|[①-⑳])")
 
 # Places a question may name; an answer from a passage about another place does not answer it.
@@ -65,10 +70,27 @@ def wrong_place(query: Query, passage: Passage) -> bool:
     return not (asked & have)
 
 
+def question_numbers(query: Query) -> set[str]:
+    """Figures the question itself states ("CMMI3级", "超过1亿元"), outside quoted titles."""
+    text = normalize(re.sub(r"《[^》]*》", " ", query.standalone.splitlines()[0] if query.standalone else ""))
+    # Years set the scene ("到2027年") and often stand in another chunk than the figure asked for.
+    return {n for n in re.findall(r"\d+(?:\.\d+)?", text) if not re.fullmatch(r"(?:19|20)\d\d", n)}
+
+
+def keeps_numbers(query: Query, passage: Passage) -> bool:
+    """Whether the passage states every figure the question states: an answer about CMMI 5 does not answer
+    a question about CMMI 3."""
+    wanted = question_numbers(query)
+    if not wanted:
+        return True
+    have = set(re.findall(r"\d+(?:\.\d+)?", normalize(f"{passage.title} {passage.section} {passage.text}")))
+    return wanted <= have
+
+
 def answers(query: Query, text: str, citations: list[Citation]) -> bool:
     """Whether the verified answer states what was asked: some supported claim carries a value of the
     attribute asked for (a duration for 多长时间), and its passage is about the place the question names."""
-    good = [c for c in citations if c.supported and not wrong_place(query, c.passage)]
+    good = [c for c in citations if c.supported and not wrong_place(query, c.passage) and keeps_numbers(query, c.passage)]
     if not good:
         return False
     pattern = value_pattern(query.analysis.attribute, query.analysis.unit) if query.analysis.type == FACT else None
@@ -83,29 +105,67 @@ def answers(query: Query, text: str, citations: list[Citation]) -> bool:
     return False
 
 
-def quote_answer(query: Query, passages: list[Passage], numbers: list[int] | None = None) -> tuple[int, str] | None:
+def quote_answer(
+    query: Query, passages: list[Passage], numbers: list[int] | None = None, similarity: SimilarityFn | None = None
+) -> tuple[int, str] | None:
     """The evidence sentence that best answers the question and states what was asked, as (passage number, sentence).
 
-    Used when the model's answer does not answer: the next-best evidence, quoted verbatim.
-    None when no sentence states the attribute asked for or covers enough of the question.
+    Used when the model's answer does not answer: the next-best evidence, quoted verbatim. Sentences in the
+    question's language are scored by the IDF-weighted share of the question they contain (at least 0.35);
+    sentences in the other language by embedding similarity (`similarity`, at least 0.4). None when no
+    sentence states the attribute asked for or is close enough to the question.
     """
     pattern = value_pattern(query.analysis.attribute, query.analysis.unit) if query.analysis.type == FACT else None
     wanted = content_units(re.sub(r"《[^》]*》", " ", query.standalone)) or query.units
     best: tuple[float, int, str] | None = None
     for n in numbers or range(1, len(passages) + 1):
         p = passages[n - 1]
-        if wrong_place(query, p) or language_of(p.text) != language_of(query.standalone):
+        if wrong_place(query, p) or not keeps_numbers(query, p):
             continue
+        same = language_of(p.text) == query.language
+        if not same and similarity is None:
+            continue
+        candidates = []
         for s, e in split_sentences(p.text):
             sentence = p.text[s:e].strip()
-            if len(sentence) < 6 or sentence.startswith("#") or (pattern and not pattern.search(sentence)):
-                continue
-            sc = weighted_coverage(wanted, set(units(f"{p.section}\n{sentence}")), query.idf) - 0.01 * n
-            if best is None or sc > best[0]:
+            if len(sentence) >= 6 and not sentence.startswith("#") and (pattern is None or pattern.search(sentence)):
+                candidates.append(sentence)
+        if not candidates:
+            continue
+        if same:
+            # The document's own title words say which document, not what in it answers (often unquoted).
+            subject = wanted - content_units(p.title) or wanted
+            scores = [weighted_coverage(subject, set(units(f"{p.section}\n{c}")), query.idf) for c in candidates]
+            floor = 0.35
+        else:
+            # With the title and section, a short sentence ("认定有效期为3年。") says what it is about.
+            context = f"{p.title} {p.section.split('>')[-1]} "
+            scores = similarity(query.standalone, [context + c for c in candidates])  # type: ignore[misc]
+            floor = 0.4
+        for sc, sentence in zip(scores, candidates, strict=True):
+            sc -= 0.01 * n
+            if sc >= floor and (best is None or sc > best[0]):
                 best = (sc, n, sentence)
-    if best is None or best[0] < 0.35:
-        return None
-    return best[1], best[2]
+    return None if best is None else (best[1], best[2])
+
+
+def source_quote(query: Query, text: str, citations: list[Citation], evidence: dict[int, str], limit: int = 240) -> str:
+    """The original wording behind a model's answer, to follow it: the evidence the model was shown for the first
+    passage it cites, quoted and cited. Official wording is what a policy answer is checked against; a small
+    model's paraphrase drops conditions and steps. Empty when the answer already says most of it."""
+    cited = next((c.n for c in citations if c.supported and c.n in evidence), None)
+    if cited is None:
+        return ""
+    title = next(c.passage.title for c in citations if c.n == cited)
+    lines = [line.strip() for line in evidence[cited].splitlines()]
+    quote = "".join(line for line in lines if line and line != title).strip()
+    if len(quote) > limit:
+        ends = [e for _, e in split_sentences(quote) if e <= limit]
+        quote = quote[: ends[-1]] if ends else quote[:limit] + "……"
+    if not quote or coverage(quote, text) >= 0.7:
+        return ""
+    label = "原文" if query.language == "zh" else "Source text"
+    return f"\n{label}：“{quote}”[{cited}]" if query.language == "zh" else f"\n{label}: “{quote}”[{cited}]"
 
 
 # ----- choice and true/false questions ------------------------------------------------------
@@ -206,12 +266,10 @@ def plan_list(query: Query, passages: list[Passage], catalog: Catalog, named_doc
         return None
     wanted = content_units(re.sub(r"《[^》]*》", " ", query.standalone))
     # A top passage that lists the items itself ("申领算力券的主体应当同时符合以下条件：（一）…").
-    own = None
     for p in passages[:3]:
         plan = _enumerated(query, [p])
         if plan is not None and weighted_coverage(wanted, set(units(plan.lead)), query.idf) >= 0.5:
             return plan
-        own = own or plan
     doc_id = next((p.doc_id for p in passages if p.doc_id in named_docs), passages[0].doc_id)
     records = catalog.doc_chunks(doc_id)
     title_units = content_units(records[0].title) if records else set()
@@ -220,7 +278,7 @@ def plan_list(query: Query, passages: list[Passage], catalog: Catalog, named_doc
         if ">" in rec.chunk.section:
             groups.setdefault(_container(rec.chunk.section), []).append(rec)
     if not groups:
-        return own
+        return None
     # The chapter whose heading carries the question's words (not the document's own title words).
     subject = wanted - title_units or wanted
     heading_scores = {g: weighted_coverage(subject, set(units(g.split(">")[-1])), query.idf) for g in groups}
@@ -229,19 +287,27 @@ def plan_list(query: Query, passages: list[Passage], catalog: Catalog, named_doc
         in_doc = [_container(p.section) for p in passages[:5] if p.doc_id == doc_id and ">" in p.section]
         common = max(set(in_doc), key=in_doc.count) if in_doc else None
         if common is None or in_doc.count(common) < 2 or common not in groups:
-            return own
+            return None
+        # Without a heading that matches, only a law's chapter (its articles) is trusted as the list; numbered
+        # headings in other documents (a FAQ compilation's "一、…") do not make their contents one list.
+        if not all(_ARTICLE_LABEL.match(r.chunk.section.split(">")[-1].strip()) for r in groups[common]):
+            return None
         target = common
     firsts: dict[str, ChunkRecord] = {}
     for rec in groups[target]:
         firsts.setdefault(rec.chunk.section, rec)
-    if len(firsts) < 2:
-        return own
+    # A "chapter" of dozens of sections is no list the question asks for (a FAQ compilation under one
+    # numbered heading, say): leave it to the model.
+    if not 2 <= len(firsts) <= MAX_SECTIONS:
+        return None
     items = []
     for section, rec in list(firsts.items())[:MAX_ITEMS]:
         label = section.split(">")[-1].strip().lstrip("# ")
+        if _NUMBER_ONLY.fullmatch(label):  # "1、" says nothing: the text is the item
+            label = ""
         text = _item_text(rec.chunk.text, section)
         colon = "：" if query.language == "zh" or re.search(r"[\u4e00-\u9fff]", text) else ": "
-        items.append((_passage(rec), f"{label}{colon}{text}" if text else label))
+        items.append((_passage(rec), f"{label}{colon}{text}" if text and label else text or label))
     title = records[0].title if records else ""
     heading = target.split(">")[-1].strip().lstrip("# ")
     zh = query.language == "zh"

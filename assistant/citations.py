@@ -39,7 +39,7 @@ def _numbers(text: str, *, translated: bool = False) -> set[str]:
     """The numbers a claim states (NFKC, so full-width digits count). A `translated` claim leaves out
     scaled numbers ("8 million" for 800万), which cannot match the source literally."""
     scaled = r"(?!\s*(?:million|billion|thousand|hundred|万|亿))" if translated else ""
-    text = normalize(text)
+    text = _LIST_LEAD.sub("", normalize(text))  # "1. …": the item's number states nothing
     return {m.group(1) for m in re.finditer(r"(\d+(?:\.\d+)?)" + scaled, text) if not re.match(r"\d", text[m.end() :])}
 
 
@@ -48,6 +48,7 @@ def _counts(text: str) -> set[str]:
     return {str(n) for m in _CN_COUNT.finditer(normalize(text)) if (n := cn_number(m.group(1))) is not None}
 
 
+_LIST_LEAD = re.compile(r"^\s*(?:[(（]\d{1,3}[)）]|\d{1,3}[.、．)）])(?!\d)\s*")
 _CN_NUMERAL = re.compile(r"[一二三四五六七八九十百零〇两]+")
 _CN_COUNT = re.compile(r"(?<![第一二三四五六七八九十百零〇两])([一二三四五六七八九十百零〇两]+)(?=个|次|年|日|天|周|月|家|项|名|人|倍|条|款|类|种|批)")
 

@@ -277,8 +277,14 @@ class Engine:
         except LLMError as exc:
             answer.error = str(exc)
         text = "".join(raw).strip()
-        if not (answer.error and not text):
-            self._finish(answer, query, text, [n for n, _ in request.evidence])
+        if answer.error and not text:
+            return
+        self._finish(answer, query, text, [n for n, _ in request.evidence])
+        if not answer.refused and not answer.quoted:
+            quote = answering.source_quote(query, answer.text, answer.citations, dict(request.evidence))
+            if quote:
+                answer.text += quote
+                yield Token(quote)
 
     def _unknown_terms(self, query: Query) -> list[str]:
         """Words of a Chinese fact question's subject that no indexed document uses: the documents cannot state
@@ -311,7 +317,7 @@ class Engine:
             answer.unverified = text
         # The model refused, or wrote nothing that is both supported and on target: the best evidence
         # sentence that states what was asked, quoted; else the refusal with the related passages.
-        quoted = answering.quote_answer(query, passages, shown)
+        quoted = answering.quote_answer(query, passages, shown, self.similarity)
         if quoted is None:
             answer.text, answer.refused, answer.citations = refusal_sentence(language), True, []
             return

@@ -35,21 +35,24 @@ ATTRIBUTE_VALUE = {
     "duration": r"\d+(?:\.\d+)?\s*(?:个)?(?:工作日|日|天|周|个月|月|年|小时|分钟)|[一二三四五六七八九十百两半]+\s*(?:个)?(?:工作日|日|天|周|个月|月|年|小时)"
     r"|\b\d+\s*(?:working\s+|business\s+)?(?:days?|weeks?|months?|years?|hours?)\b",
     "date": r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|[〇零一二三四五六七八九]{4}年|\b(?:19|20)\d{2}\b",
-    "amount": r"\d+(?:\.\d+)?\s*(?:万|亿|千)?\s*(?:元|美元)|[一二三四五六七八九十百千万亿两]+\s*(?:万|亿)?元"
+    "amount": r"\d+(?:\.\d+)?\s*(?:万|亿|千|百)*\s*(?:元|美元)|[一二三四五六七八九十百千万亿两]+\s*(?:万|亿)?元"
     r"|(?:rmb|yuan|usd|\$)\s*\d|\d+(?:\.\d+)?\s*(?:million|billion)?\s*(?:yuan|rmb)",
     "ratio": r"\d+(?:\.\d+)?\s*[%％]|百分之[一二三四五六七八九十百点\d]+|[一二三四五六七八九十]+\s*成|\bpercent\b",
     # A count or quantity of any kind; a question that names its unit (几次, 多少家) is held to it (value_pattern).
-    "number": r"\d|[一二三四五六七八九十百千万两]+\s*(?:个|家|项|人|名|次|倍|元|亿|万|所|台|件|户|条|套|款)",
-    "body": r"(?:部门|机关|委员会|政府|机构|办公室|中心|局|厅|部|院|署|会)",
+    # A count or quantity of any kind (not an item label such as "(5)" or "第5条"); a question that names its
+    # unit (几次, 多少家) is held to it (value_pattern).
+    "number": r"(?<![(（第\d.])\d+(?:\.\d+)?\s*(?:[万亿千百]*\s*[\u4e00-\u9fff%％]|[a-z]{2,})|[一二三四五六七八九十百千万两]+\s*(?:个|家|项|人|名|次|倍|元|亿|万|所|台|件|户|条|套|款)",
+    "body": r"(?:部门|机关|委员会|政府|机构|办公室|中心|局|厅|部|院|署|会)"
+    r"|\b(?:department|ministry|bureau|commission|office|administration|government|agency|authority|committee|centre|center)\b",
     "phone": r"\d{3,4}[-－]?\d{7,8}|\b12\d{3}\b|\b96\d{3,4}\b",
 }
 
 _ASKS = [  # (attribute, question pattern)
     ("duration", r"多长时间|多久|几天|几个月|几年|期限|时限|有效期|多少(?:个)?(?:工作)?日|多少天|多少年|how long|within how many|deadline|time limit"),
-    ("date", r"何时|什么时候|哪一天|哪年|哪一年|几月|日期|起施行|生效|when\b|what date|which year|effective"),
+    ("date", r"何时|什么时候|哪一天|哪年|哪一年|几月|日期|起施行|生效|^when\b|\bwhen (?:does|did|will|is|was|do|must|should)\b|what date|which year|effective"),
     ("ratio", r"比例|百分之|多少%|占比|percent|proportion|ratio|share of"),
     ("amount", r"多少钱|多少元|金额|(?:奖励|补贴|补助|资助|资金|罚款|费用|奖金|支持|贷款额度|收入|营收|产值|投资|经费).{0,12}多少|多少.{0,4}(?:奖励|补贴|补助|资金|钱)"
-     r"|罚款|罚金|how much|amount|\bfines?\b|subsid|reward|grant"),
+     r"|罚款|罚金|how much|amount|\bfines?\b|subsid|reward|grant|budget|预算"),
     ("phone", r"电话|热线|hotline|phone"),
     ("body", r"哪个部门|哪个机关|哪一部门|哪些部门|由谁|谁负责|主管部门|负责.*(?:部门|机关)|which (?:department|authority|body|agency)|who (?:is responsible|approves|issues)"),
     ("number", r"多少(?:个|家|项|人|名|次|倍)?|几(?:个|项|类|种|次)|数量|how many|number of|target"),

@@ -88,6 +88,7 @@ _SENT_END = re.compile(
     f"[。！？；]+[{CLOSERS}]*|…+[{CLOSERS}]*|[!?]+[{CLOSERS}]*(?=\\s|$|[^\\x00-\\x7f])"
     f"|\\.[{CLOSERS}]*(?=\\s+[\"'“(（]?[A-Z0-9{HAN}])"
 )
+_LIST_NUMBER = re.compile(r"\s*[(（]?\d{1,3}[)）]?")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:No|Nos|Art|Arts|Sec|Para|para|Fig|fig|Vol|vol|pp|Mr|Mrs|Ms|Dr|Prof|St|Inc|Ltd|Co|Corp|Jr|Sr|vs|cf|al"
     r"|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Za-z])$"
@@ -112,6 +113,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     for m in _SENT_END.finditer(text, start, end):
         if m.group().startswith(".") and _ABBREVIATION.search(text, max(start, m.start() - 8), m.start()):
             continue  # "No. 5", "e.g. The", "J. Smith"
+        if m.group().startswith(".") and _LIST_NUMBER.fullmatch(text, pos, m.start()):
+            continue  # "1. 打开官网" / "(2). Click": a list item's number, not a sentence
         s, e = trim_span(text, pos, m.end())
         if e > s:
             spans.append((s, e))
