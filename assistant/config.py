@@ -141,6 +141,11 @@ class LLMSettings(_Section):
         "from the top passages. On a 2-core CPU the 1.5B model reads ~35-40 prompt tokens/s, so this sets the "
         "time to the first answer token.",
     )
+    structured_lists: bool = Field(
+        True,
+        description="Answer list and overview questions from the document's structure (one cited item per article "
+        "or section of the chapter asked about) instead of asking the LLM.",
+    )
 
 
 class UISettings(_Section):

@@ -207,7 +207,11 @@ class Engine:
                 answer.text += f"（文件中未出现{terms}。）" if query.language == "zh" else f" (Not in the documents: {terms}.)"
             timings["first_token"] = time.perf_counter() - started
             yield Token(answer.text)
-        elif query.analysis.wants_list and (plan := self._list_plan(query, result)) is not None:
+        elif (
+            query.analysis.wants_list
+            and self.settings.llm.structured_lists
+            and (plan := self._list_plan(query, result)) is not None
+        ):
             yield from self._answer_list(answer, query, plan, timings, started)
         elif answering.options(query) and hasattr(llm := self.backend(kind), "option_scores"):
             yield from self._answer_choice(answer, query, llm, result, timings, started)
