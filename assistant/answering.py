@@ -343,6 +343,74 @@ def _enumerated(query: Query, passages: list[Passage]) -> ListPlan | None:
     return ListPlan(lead, [(p, x if len(x) <= 120 else x[:118] + "……") for x in pieces])
 
 
+# ----- change questions: what an amendment changed ---------------------------------------
+
+
+def plan_change(query: Query, catalog: Catalog) -> ListPlan | None:
+    """For "反垄断法2022年修改增加了哪些内容？": the articles added, removed and changed between the two editions
+    the question means, each cited to the edition it is in (`assistant.versions`). None when the question is
+    not about a change between indexed editions."""
+    from .versions import change_question, compare_documents, library_for
+    from .versions.answers import article_of, change_summary
+
+    library = library_for(catalog)
+    asked = change_question(query.standalone, library)
+    if asked is None:
+        return None
+    old, new = catalog.document_text(asked.old), catalog.document_text(asked.new)
+    if old is None or new is None:
+        return None
+    comparison = compare_documents(old, new, library)
+    lines = change_summary(comparison, limit=MAX_ITEMS)
+    by_article = {
+        doc_id: {a: rec for rec in reversed(catalog.doc_chunks(doc_id)) if (a := article_of(rec.chunk.section))}
+        for doc_id in (asked.old, asked.new)
+    }
+    entries = [e for e in comparison.diff.entries if e.kind in ("added", "removed", "changed")][:MAX_ITEMS]
+    items = []
+    for entry, line in zip(entries, lines[1:], strict=False):
+        doc_id, article = (asked.old, entry.old) if entry.kind == "removed" else (asked.new, entry.new)
+        rec = by_article[doc_id].get(article or "")
+        if rec is not None:
+            items.append((_passage(rec), line))
+    if not items:
+        return None
+    rest = [line for line in lines[1 + len(entries) :]]
+    return ListPlan(lines[0] + ("" if not rest else " " + rest[0]), items)
+
+
+def edition_notes(query: Query, citations: list[Citation], catalog: Catalog) -> list[tuple[Passage | None, str]]:
+    """Lines that follow an answer about its editions: a cited document that is not in force is flagged, and when
+    the edition before the cited one worded the cited article differently, that is said with the old wording
+    (to be cited to the returned passage of the old edition)."""
+    from .versions.answers import article_of, describe, earlier_wording
+
+    zh = query.language == "zh"
+    notes: list[tuple[Passage | None, str]] = []
+    flagged: set[str] = set()
+    for c in citations:
+        p = c.passage
+        validity = p.meta.get("validity")
+        if c.supported and validity in ("superseded", "repealed", "not_yet_effective") and p.doc_id not in flagged:
+            flagged.add(p.doc_id)
+            label = p.meta.get("validity_label") or validity
+            edition = p.meta.get("edition") or ""
+            notes.append((None, f"注意：所引《{p.title}》{edition}{'状态为' if zh else ''}“{label}”。" if zh else (
+                f"Note: the cited 《{p.title}》 {edition} is {label}.")))
+    first = next((c for c in citations if c.supported and c.passage.meta.get("validity") == "in_force"), None)
+    if first is not None:
+        earlier = earlier_wording(catalog, first.passage.doc_id, first.passage.section)
+        if earlier is not None and earlier.kind == "changed" and earlier.old_article:
+            old = next((r for r in catalog.doc_chunks(earlier.old_doc_id) if article_of(r.chunk.section) == earlier.old_article), None)
+            if old is not None:
+                from .versions import library_for
+
+                edition = library_for(catalog).editions[earlier.old_doc_id].edition
+                line = describe(earlier, old.title, f"（{edition}）" if edition else None)["line"]
+                notes.append((_passage(old), line if zh else f"An earlier edition worded this differently: {line}"))
+    return notes
+
+
 def render_list(plan: ListPlan, numbers: list[int]) -> str:
     """The list answer's text: the lead, then one numbered, cited line per item."""
     lines = [plan.lead]

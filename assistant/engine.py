@@ -29,7 +29,7 @@ from .llm import GenerationRequest, LLMBackend, make_backend
 from .prompts import answer_messages, is_refusal, refusal_sentence
 from .query import Query, check_question, value_pattern
 from .retrieval import RetrievalResult, Retriever
-from .types import Answer, Document, Filters, Passage
+from .types import Answer, Citation, Document, Filters, Passage
 
 __all__ = ["Engine", "Turn", "is_follow_up"]
 
@@ -207,6 +207,8 @@ class Engine:
                 answer.text += f"（文件中未出现{terms}。）" if query.language == "zh" else f" (Not in the documents: {terms}.)"
             timings["first_token"] = time.perf_counter() - started
             yield Token(answer.text)
+        elif query.analysis.type == "comparison" and (plan := answering.plan_change(query, self.index.catalog)):
+            yield from self._answer_list(answer, query, plan, timings, started)
         elif (
             query.analysis.wants_list
             and self.settings.llm.structured_lists
@@ -317,6 +319,7 @@ class Engine:
             supported, checkable = claims_support(text, citations)
             if choice or (checkable == 0 or supported) and answering.answers(query, text, citations):
                 answer.text, answer.citations = text, citations
+                self._add_edition_notes(answer, query)
                 return
             answer.unverified = text
         # The model refused, or wrote nothing that is both supported and on target: the best evidence
@@ -331,6 +334,22 @@ class Engine:
         lead = f"根据{where}：“{sentence}”" if language == "zh" else f"According to {where}: “{sentence}”"
         answer.text, answer.citations = verify(f"{lead}[{n}]", passages, self.similarity)
         answer.quoted = True
+
+    def _add_edition_notes(self, answer: Answer, query: Query) -> None:
+        """Flag cited editions not in force; say when the previous edition worded the cited article otherwise."""
+        notes = answering.edition_notes(query, answer.citations, self.index.catalog)
+        if not notes:
+            return
+        lines = []
+        for passage, line in notes:
+            if passage is None:
+                lines.append(line)
+                continue
+            answer.passages.append(passage)
+            n = len(answer.passages)
+            lines.append(f"{line}[{n}]")
+            answer.citations.append(Citation(n, passage, passage.text[:120], (0, min(120, len(passage.text))), True, 1.0))
+        answer.text += "\n" + "\n".join(lines)
 
     def ask(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None, **kw: Any) -> Answer:
         """The complete, verified answer (no streaming)."""

@@ -42,7 +42,8 @@ def change_summary(comparison: Comparison, *, limit: int = 12, chars: int = 60) 
         elif e.kind == "changed":
             where = e.new if e.old == e.new else f"{e.new}（原{e.old}）"
             inserted = "".join(b for tag, _, b in e.ops if tag in ("insert", "replace")).lstrip("，。；、：,; ")
-            lines.append(f"修改{where}：{_short(inserted or e.new_text, chars)}")
+            # A few inserted characters ("统一") say nothing on their own: then the new wording itself.
+            lines.append(f"修改{where}：{_short(inserted if len(inserted) >= 12 else e.new_text, chars)}")
     rest = len(lines) - limit
     lines = lines[:limit]
     if rest > 0:
