@@ -105,6 +105,16 @@ def answers(query: Query, text: str, citations: list[Citation]) -> bool:
     return False
 
 
+_FUNCTION_CHARS = frozenset("的是了和与或在对为及其之这那吗呢啊么")
+
+
+def _subject_units(query: Query) -> set[str]:
+    """The question's units without quoted titles and without bigrams that straddle a function word ("券的", "是多"),
+    which no answering sentence contains."""
+    units_ = content_units(re.sub(r"《[^》]*》", " ", query.standalone)) or query.units
+    return {u for u in units_ if not (len(u) == 2 and _FUNCTION_CHARS & set(u))} or units_
+
+
 def quote_answer(
     query: Query, passages: list[Passage], numbers: list[int] | None = None, similarity: SimilarityFn | None = None
 ) -> tuple[int, str] | None:
@@ -116,7 +126,7 @@ def quote_answer(
     sentence states the attribute asked for or is close enough to the question.
     """
     pattern = value_pattern(query.analysis.attribute, query.analysis.unit) if query.analysis.type == FACT else None
-    wanted = content_units(re.sub(r"《[^》]*》", " ", query.standalone)) or query.units
+    wanted = _subject_units(query)
     best: tuple[float, int, str] | None = None
     for n in numbers or range(1, len(passages) + 1):
         p = passages[n - 1]
@@ -158,7 +168,8 @@ def source_quote(query: Query, text: str, citations: list[Citation], evidence: d
         return ""
     title = next(c.passage.title for c in citations if c.n == cited)
     lines = [line.strip() for line in evidence[cited].splitlines()]
-    quote = "".join(line for line in lines if line and line != title).strip()
+    quote = "".join(line for line in lines if line and line != title)
+    quote = quote.replace(title, "").strip("…　 ") if title else quote.strip()
     if len(quote) > limit:
         ends = [e for _, e in split_sentences(quote) if e <= limit]
         quote = quote[: ends[-1]] if ends else quote[:limit] + "……"

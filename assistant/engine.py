@@ -324,7 +324,7 @@ class Engine:
             answer.unverified = text
         # The model refused, or wrote nothing that is both supported and on target: the best evidence
         # sentence that states what was asked, quoted; else the refusal with the related passages.
-        quoted = answering.quote_answer(query, passages, shown, self.similarity)
+        quoted = answering.quote_answer(query, passages, None, self.similarity)
         if quoted is None:
             answer.text, answer.refused, answer.citations = refusal_sentence(language), True, []
             return
