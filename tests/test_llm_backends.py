@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.util
+import math
 import json
 import os
 import socket
@@ -222,13 +223,18 @@ def test_local_backend_loads_lazily_and_reports_an_overlong_prompt(model_cache: 
 def test_local_1_5b_answers(model_cache: Path) -> None:
     """The default model, kept separate from the contract runs because it is ~3x slower."""
     backend = LocalLlamaBackend(LARGE, n_ctx=2048, cache_dir=model_cache)
+    choice = rag_request(max_tokens=1)
+    choice.messages[1]["content"] += "\nA. 5万元\nB. 10万元\n请只写出正确选项的字母。"
     try:
-        pieces = list(backend.generate(rag_request(max_tokens=24)))
+        pieces = list(backend.generate(rag_request(max_tokens=40)))
+        scores = backend.option_scores(choice, ["A", "B"])
     finally:
         backend.close()
-    assert pieces and all(isinstance(p, str) for p in pieces)
-    assert "".join(pieces).strip()
-    assert len(pieces) <= 24
+    assert pieces and all(isinstance(p, str) for p in pieces) and len(pieces) <= 40
+    text = "".join(pieces)
+    assert "10万" in text and "[1]" in text, text  # the figure of the passage that answers, cited to it
+    # One forward pass gives the model's probability of each option's first token (normalised over the options).
+    assert scores[1] > scores[0] and abs(sum(math.exp(x) for x in scores) - 1) < 1e-6
 
 
 def test_local_backend_without_llama_cpp_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:

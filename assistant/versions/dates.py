@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..textutil import cn_number
+
 _ZH_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0, "O": 0, "两": 2}
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
 _YEAR = r"(?:(?:19|20)\d{2}|[〇○零一二三四五六七八九]{4})"
@@ -29,22 +31,9 @@ _HEAD_CHARS = 1500
 
 
 def cn_int(s: str) -> int | None:
-    """19, 十九, 一百零五, 二〇一九 (digit by digit) -> int; None when it is not a number."""
+    """19, 十九, 一百零五, 二〇一九 (digit by digit) -> int; None when it is not a number (`textutil.cn_number`)."""
     s = s.strip()
-    if s.isdigit():
-        return int(s)
-    if len(s) > 1 and all(c in _ZH_DIGIT for c in s):
-        return int("".join(str(_ZH_DIGIT[c]) for c in s))
-    total, current = 0, 0
-    for c in s:
-        if c in _ZH_DIGIT:
-            current = _ZH_DIGIT[c]
-        elif c in _ZH_UNITS:
-            total += (current or 1) * _ZH_UNITS[c]
-            current = 0
-        else:
-            return None
-    return total + current if s else None
+    return cn_number(s) if s else None
 
 
 def parse_date(text: str) -> dt.date | None:
