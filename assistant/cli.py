@@ -151,6 +151,11 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
     json_out: JsonOpt = False,
     filter_: FilterOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Answer from the editions in force on this date (YYYY-MM-DD; default today).",
+                     show_default=False),
+    ] = None,
     top_k: TopKOpt = None,
     llm: LLMOpt = None,
     kb: KBOpt = None,
@@ -163,7 +168,7 @@ def ask(
     from .render import print_answer
 
     with exits_on_error():
-        filters = parse_filters(filter_)
+        filters = parse_filters([*(filter_ or []), *([f"as_of={as_of}"] if as_of else [])])
         engine = _engine(index, store, config, llm, top_k, kb)
         show = None if json_out or not console.is_terminal else (
             lambda piece: console.print(piece, end="", highlight=False, markup=False)

@@ -7,6 +7,7 @@ not the session.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterable, Iterator
 
@@ -24,6 +25,7 @@ HELP = """Commands:
   /filter         show the current filter;  /filter doc=ID[,ID] issuer=NAME from=YYYY-MM-DD to=YYYY-MM-DD
                   as_of=YYYY-MM-DD (the editions in force on that date)
   /filter clear   remove the filter
+  /asof DATE      answer from the editions in force on DATE (YYYY-MM-DD);  /asof  back to today
   /export FILE    save this conversation as a memo (FILE.md or FILE.docx)
   /good           the last answer was good;  /bad REASON  it was not (say what was wrong, or the right answer)
   /reset          start a new conversation
@@ -103,6 +105,12 @@ class ChatSession:
                     self.console.print(f"[red]{exc}[/]")
             else:
                 self.console.print(f"Filter: {self.filters if not self.filters.is_empty() else 'none'}")
+        elif name == "asof":
+            try:
+                self.filters = dataclasses.replace(self.filters, as_of=Filters.parse(f"as_of={args}").as_of if args else None)
+                self.console.print(f"Editions in force on {self.filters.as_of or 'today'}.")
+            except AssistantError as exc:
+                self.console.print(f"[red]{exc}[/]")
         elif name == "export":
             self.export(args)
         elif name in ("good", "bad"):

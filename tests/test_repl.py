@@ -42,3 +42,10 @@ def test_chat_follow_up_and_refusal(small_index) -> None:
     )
     assert "2025年5月1日" in transcript
     assert "现有文件中没有找到能回答这个问题的内容" in transcript
+
+
+def test_asof_sets_and_clears_the_date_of_the_editions(small_index) -> None:
+    transcript = run_chat(small_index.store.path, "/asof 2010-01-01\n/asof 2010-13-45\n/asof\n/quit\n")
+    assert "Editions in force on 2010-01-01." in transcript
+    assert "YYYY-MM-DD" in transcript  # the bad date is refused with the expected form
+    assert "Editions in force on today." in transcript
