@@ -409,3 +409,14 @@ def test_serving_beyond_loopback_requires_auth(monkeypatch: pytest.MonkeyPatch) 
     assert parse_auth("admin:s3:cret") == ("admin", "s3:cret") and parse_auth(None) is None
     with pytest.raises(ValueError):
         parse_auth("admin")
+
+
+def test_documents_tab_lists_editions_and_compares_two(web) -> None:
+    handlers, _, _ = web
+    html = handlers.documents("zh")
+    assert "版本与效力" in html and ("现行有效" in html or "状态不明" in html)
+    ids = [d.doc_id for d in handlers.engine.documents()]
+    with pytest.raises(gr.Error):
+        handlers.compare(ids[0], None, "zh")
+    same = handlers.compare(ids[0], ids[0], "zh")  # a document against itself: one work, nothing changed
+    assert isinstance(same, str)

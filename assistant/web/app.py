@@ -156,6 +156,11 @@ def build_app(engine: Engine, library: Library | None = None) -> gr.Blocks:
                             h.doc_choices(), label=t("remove_label", lang0), allow_custom_value=True, elem_id="remove-doc"
                         )
                         remove_btn = gr.Button(t("remove_button", lang0), variant="stop", elem_id="remove-btn")
+                        with gr.Row():
+                            diff_old = gr.Dropdown(h.doc_choices(), label="旧版 / older edition", elem_id="diff-old")
+                            diff_new = gr.Dropdown(h.doc_choices(), label="新版 / newer edition", elem_id="diff-new")
+                        diff_btn = gr.Button("比较版本 / Compare editions", elem_id="diff-btn")
+                diff_view = gr.HTML("", apply_default_css=False, js_on_load=None, elem_id="diff-view")
             with gr.Tab(t("tab_settings", lang0), id="settings") as tab_settings:
                 settings_view = gr.HTML(h.settings_view(lang0), apply_default_css=False, js_on_load=None)
                 kb_view = gr.HTML(actions.kb_html(library, lang0), apply_default_css=False, js_on_load=None,
@@ -235,9 +240,10 @@ def build_app(engine: Engine, library: Library | None = None) -> gr.Blocks:
                 h.documents(lang), gr.Dropdown(choices=docs), gr.Dropdown(choices=h.issuer_choices()),
                 gr.Dropdown(choices=docs, value=None), h.settings_view(lang), *buttons,
                 gr.HTML(visible=shows_sample_notice(records)),
+                gr.Dropdown(choices=docs), gr.Dropdown(choices=docs),
             )
 
-        doc_outputs = [docs_table, f_docs, f_issuers, remove_dd, settings_view, *example_buttons, footer]
+        doc_outputs = [docs_table, f_docs, f_issuers, remove_dd, settings_view, *example_buttons, footer, diff_old, diff_new]
 
         def on_upload(paths: list[str] | None, s: Session, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
             return (h.upload(paths, s.lang, progress), *refreshed(s.lang), None)
@@ -251,6 +257,7 @@ def build_app(engine: Engine, library: Library | None = None) -> gr.Blocks:
                          show_progress_on=[results], **write_opts)
         remove_btn.click(on_remove, [remove_dd, session], [results, *doc_outputs], **write_opts)
         tab_docs.select(lambda s: h.documents(s.lang), session, docs_table, **view_opts)
+        diff_btn.click(lambda a, b, s: h.compare(a, b, s.lang), [diff_old, diff_new, session], diff_view, **view_opts)
         tab_settings.select(lambda s: h.settings_view(s.lang), session, settings_view, **view_opts)
 
         # ----- language -----

@@ -179,7 +179,27 @@ class Handlers:
 
     # ----- documents -----
     def documents(self, lang: str) -> str:
-        return views.documents_html(self.engine.documents(), lang)
+        """The documents table, then every work with its editions, dates and validity (collapsed)."""
+        from ..versions import library_for
+        from ..versions.html import works_html
+
+        works = works_html(library_for(self.engine.index.catalog))
+        label = "版本与效力" if lang == "zh" else "Editions and validity"
+        return views.documents_html(self.engine.documents(), lang) + f"<details><summary>{label}</summary>{works}</details>"
+
+    def compare(self, old_id: str | None, new_id: str | None, lang: str) -> str:
+        """Two editions side by side, article by article, changed words marked."""
+        from ..versions import compare_documents, library_for
+        from ..versions.html import diff_html
+
+        old = self.engine.document_text(old_id) if old_id else None
+        new = self.engine.document_text(new_id) if new_id else None
+        if old is None or new is None:
+            raise _error(t("choose_doc", lang), lang)
+        try:
+            return diff_html(compare_documents(old, new, library_for(self.engine.index.catalog)))
+        except AssistantError as exc:  # different works: no diff between them
+            raise _error(str(exc), lang) from exc
 
     def doc_choices(self) -> list[tuple[str, str]]:
         """(label, doc_id) for the document pickers."""
