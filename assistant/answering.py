@@ -159,24 +159,28 @@ def quote_answer(
     return None if best is None else (best[1], best[2])
 
 
-def source_quote(query: Query, text: str, citations: list[Citation], evidence: dict[int, str], limit: int = 240) -> str:
-    """The original wording behind a model's answer, to follow it: the evidence the model was shown for the first
-    passage it cites, quoted and cited. Official wording is what a policy answer is checked against; a small
-    model's paraphrase drops conditions and steps. Empty when the answer already says most of it."""
-    cited = next((c.n for c in citations if c.supported and c.n in evidence), None)
+def source_quote(query: Query, text: str, citations: list[Citation], evidence: dict[int, str], limit: int = 360) -> str:
+    """The original wording behind a model's answer, to follow it: the paragraph (an FAQ reply, an article) of the
+    first passage the answer cites that holds the evidence the model was shown, quoted and cited. Official wording
+    is what a policy answer is checked against; a small model's paraphrase drops conditions and steps. Empty when
+    the answer already says most of it."""
+    cited = next((c for c in citations if c.supported and c.n in evidence), None)
     if cited is None:
         return ""
-    title = next(c.passage.title for c in citations if c.n == cited)
-    lines = [line.strip() for line in evidence[cited].splitlines()]
-    quote = "".join(line for line in lines if line and line != title)
-    quote = quote.replace(title, "").strip("…　 ") if title else quote.strip()
+    title = cited.passage.title
+    paragraphs = [x.strip() for x in re.split(r"\n", cited.passage.text) if x.strip() and x.strip() != title]
+    if not paragraphs:
+        return ""
+    shown = set(units(evidence[cited.n]))
+    quote = max(paragraphs, key=lambda x: len(shown & set(units(x))))
     if len(quote) > limit:
         ends = [e for _, e in split_sentences(quote) if e <= limit]
         quote = quote[: ends[-1]] if ends else quote[:limit] + "……"
     if not quote or coverage(quote, text) >= 0.7:
         return ""
-    label = "原文" if query.language == "zh" else "Source text"
-    return f"\n{label}：“{quote}”[{cited}]" if query.language == "zh" else f"\n{label}: “{quote}”[{cited}]"
+    if query.language == "zh":
+        return f"\n原文：“{quote}”[{cited.n}]"
+    return f"\nSource text: “{quote}”[{cited.n}]"
 
 
 # ----- choice and true/false questions ------------------------------------------------------
