@@ -16,7 +16,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from . import answering, evidence
+from . import answering, evidence, lists
 from .catalog import DocumentRecord
 from .citations import claims_support, verify
 from .config import Settings
@@ -207,7 +207,7 @@ class Engine:
                 answer.text += f"（文件中未出现{terms}。）" if query.language == "zh" else f" (Not in the documents: {terms}.)"
             timings["first_token"] = time.perf_counter() - started
             yield Token(answer.text)
-        elif query.analysis.type == "comparison" and (plan := answering.plan_change(query, self.index.catalog)):
+        elif query.analysis.type == "comparison" and (plan := lists.plan_change(query, self.index.catalog)):
             yield from self._answer_list(answer, query, plan, timings, started)
         elif (
             query.analysis.wants_list
@@ -225,7 +225,7 @@ class Engine:
         yield Final(answer)
 
     def _answer_list(
-        self, answer: Answer, query: Query, plan: answering.ListPlan, timings: dict[str, float], started: float
+        self, answer: Answer, query: Query, plan: lists.ListPlan, timings: dict[str, float], started: float
     ) -> Generator[Event, None, None]:
         """A list answer from the document's structure: one cited line per item, streamed at once, no model."""
         passages, numbers = answer.passages, []
@@ -235,7 +235,7 @@ class Engine:
                 passages.append(p)
                 known = len(passages)
             numbers.append(known)
-        text = answering.render_list(plan, numbers)
+        text = lists.render_list(plan, numbers)
         timings["first_token"] = time.perf_counter() - started
         answer.backend = "structure"
         for line in text.splitlines(keepends=True):
@@ -299,9 +299,9 @@ class Engine:
             return []
         return self.index.keywords.unknown_words(query.analysis.subject)
 
-    def _list_plan(self, query: Query, result: RetrievalResult) -> answering.ListPlan | None:
+    def _list_plan(self, query: Query, result: RetrievalResult) -> lists.ListPlan | None:
         named = {p.doc_id for p in result.passages if result.named_titles and p.doc_id in result.named_docs}
-        return answering.plan_list(query, result.passages, self.index.catalog, named)
+        return lists.plan_list(query, result.passages, self.index.catalog, named)
 
     def _finish(
         self, answer: Answer, query: Query, text: str, shown: list[int] | None = None, *, repair: bool = True

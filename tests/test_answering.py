@@ -1,4 +1,4 @@
-"""The answer stage (assistant/answering.py, assistant/evidence.py): evidence planned by question type,
+"""The answer stage (assistant/answering.py, lists.py, evidence.py): evidence planned by question type,
 lists from the document's structure, and the check that an answer answers."""
 
 from __future__ import annotations
