@@ -99,7 +99,7 @@ def answers(query: Query, text: str, citations: list[Citation]) -> bool:
     return False
 
 
-_FUNCTION_CHARS = frozenset("的是了和与或在对为及其之这那吗呢啊么")
+_FUNCTION_CHARS = frozenset("的是了和与或在对为及其之这那吗呢啊么何哪谁什")
 
 
 def _subject_units(query: Query) -> set[str]:
@@ -242,7 +242,9 @@ def edition_notes(query: Query, citations: list[Citation], catalog: Catalog) -> 
     first = next((c for c in citations if c.supported and c.passage.meta.get("validity") == "in_force"), None)
     if first is not None:
         earlier = earlier_wording(catalog, first.passage.doc_id, first.passage.section)
-        if earlier is not None and earlier.kind == "changed" and earlier.old_article:
+        # Only when the old wording differs on the point asked: the cited sentence is not in it as it stands.
+        same = earlier is not None and normalize(first.quote).replace(" ", "") in normalize(earlier.old_text).replace(" ", "")
+        if earlier is not None and earlier.kind == "changed" and earlier.old_article and not same:
             old = next((r for r in catalog.doc_chunks(earlier.old_doc_id) if article_of(r.chunk.section) == earlier.old_article), None)
             if old is not None:
                 from .versions import library_for

@@ -29,7 +29,7 @@ _WORD = re.compile(r"\w", re.UNICODE)
 _STOP = ZH_STOP_WORDS | EN_STOP
 _HAN_RUN = re.compile(f"[{HAN}]{{2,}}")
 # Question and function words: their absence from the documents says nothing about the subject.
-_ASKING = re.compile(r"几|多少|什么|哪|怎|谁|吗|呢|何时|何种|何地|为何|时候|多长|多大|多高|文号|字号|名称|标题|如何|是否|能否|可否|可以|需要|应当|应该|规定|有关|相关|方面|情况|问题|具体|目前|现在")
+_ASKING = re.compile(r"几|多少|什么|哪|怎|谁|吗|呢|何时|何种|何地|为何|时候|多长|多大|多高|文号|字号|名称|标题|现行|当时|此前|最新|如何|是否|能否|可否|可以|需要|应当|应该|规定|有关|相关|方面|情况|问题|具体|目前|现在")
 _HAN_BIGRAM = re.compile(f"[{HAN}]{{2}}")
 
 _jieba_lock = threading.Lock()

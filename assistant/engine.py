@@ -348,7 +348,8 @@ class Engine:
             answer.passages.append(passage)
             n = len(answer.passages)
             lines.append(f"{line}[{n}]")
-            answer.citations.append(Citation(n, passage, passage.text[:120], (0, min(120, len(passage.text))), True, 1.0))
+            span = (0, min(120, len(passage.text)))
+            answer.citations.append(Citation(n, passage, passage.text[: span[1]], span, True, 1.0, "earlier_edition"))
         answer.text += "\n" + "\n".join(lines)
 
     def ask(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None, **kw: Any) -> Answer:

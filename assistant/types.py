@@ -107,6 +107,7 @@ class Citation:
     span: tuple[int, int]  # offsets of `quote` inside passage.text
     supported: bool
     support: float = 0.0  # overlap score of the claim against the passage
+    role: str = "answer"  # "answer", or "earlier_edition" for the line saying what a previous edition said
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +121,7 @@ class Citation:
             "span": list(self.span),
             "supported": self.supported,
             "support": round(self.support, 4),
+            "role": self.role,
             # The cited document's edition and validity as of the question's date (assistant.versions).
             "edition": self.passage.meta.get("edition"),
             "effective_date": self.passage.meta.get("effective_date"),

@@ -458,7 +458,8 @@ def edition_correct(item: SuiteItem, answer: Answer) -> float | None:
     if not others:
         used = {c.passage.doc_id for c in answer.citations} | {p.doc_id for p in answer.passages[:5]}
         return float(bool(gold) and gold <= used)
-    cited = [c.passage.doc_id for c in answer.citations] or [p.doc_id for p in answer.passages[:1]]
+    # A citation that only says what an earlier edition said ("此前版本…的规定不同") is not what the answer rests on.
+    cited = [c.passage.doc_id for c in answer.citations if c.role == "answer"] or [p.doc_id for p in answer.passages[:1]]
     relevant = [d for d in cited if d in gold or d in others]
     return float(bool(relevant) and all(d in gold for d in relevant))
 
