@@ -9,6 +9,7 @@ its threshold; if a threshold has to go down, say why in the commit.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from importlib import metadata
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from assistant.config import LLMSettings
 from assistant.engine import Engine
 from assistant.evaluation import load_suite, run_suite
 from assistant.ingest import ingest
@@ -24,13 +26,27 @@ from assistant.llm import BUNDLED_MODELS
 from .conftest import CORPUS, ROOT, make_settings
 
 SUITE = ROOT / "eval" / "sample_suite.jsonl"
-# The default refusal_threshold (0.1, an evidence floor) refuses few of this suite's unanswerable questions with
-# the extractive backend (refusal accuracy 0.07), so refusal is gated in a second run at this threshold, where
-# evidence-based refusal does most of the work (0.20: 0.21/0.15, 0.30: 0.50/0.18, 0.35: 0.71/0.24 refusal
-# accuracy / false-refusal rate on this suite).
-REFUSAL_THRESHOLD = 0.35
-# Questions for the local-LLM gate: Chinese and English factoid, true/false, multiple choice, unanswerable.
-LLM_IDS = ["sample-001", "sample-008", "sample-013", "sample-017", "sample-022", "sample-048", "sample-056", "sample-067"]
+DEFAULT_MODEL = LLMSettings().local_model
+# The gate is only as good as its suite: deleting or editing items (the unanswerable ones, say) must fail it.
+SUITE_SHA256 = "e83f40d4ee3f0608e6d4663337a857922a6b2bd208ac8ba4d35eed606fd7eb36"
+SUITE_ITEMS = 69
+# Local-LLM gate thresholds: measured with the shipped 1.5B at the shipped settings (20 questions: 10 free-text,
+# 6 choice/true-false, 4 unanswerable), minus one question's worth. Measured: 18 of 20 passed, containment 0.900,
+# choice accuracy 1.000, refusal accuracy 0.750, false refusals 0.000, citation precision 0.967, recall 0.813.
+PASSED_MIN = 16
+CONTAINMENT_MIN = 0.8
+CHOICE_MIN = 0.83
+REFUSAL_MIN = 0.5
+FALSE_REFUSAL_MAX = 0.07
+CITATION_PRECISION_MIN = 0.9
+CITATION_RECALL_MIN = 0.7
+# The local-LLM gate: zh and en facts, true/false and multiple choice, and unanswerable questions (Chinese and
+# English), so that no one lucky answer passes it. Runtime: ~20 questions x 5-15 s with the 1.5B on 2 cores.
+LLM_IDS = [
+    "sample-001", "sample-002", "sample-008", "sample-013", "sample-014", "sample-017", "sample-022", "sample-027",
+    "sample-032", "sample-039", "sample-040", "sample-041", "sample-046", "sample-049", "sample-053", "sample-055",
+    "sample-056", "sample-060", "sample-067", "sample-069",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -60,36 +76,36 @@ def evaluate(
     return summary
 
 
-# Margins are about two questions' worth (55 answerable, 45 free-text, 10 choice, 14 unanswerable items).
+def test_the_suite_is_the_one_the_thresholds_were_measured_on() -> None:
+    assert hashlib.sha256(SUITE.read_bytes()).hexdigest() == SUITE_SHA256, (
+        "eval/sample_suite.jsonl changed: re-measure the gates below and update SUITE_SHA256 and the thresholds"
+    )
+    assert len(load_suite(SUITE)) == SUITE_ITEMS
+
+
+# Extractive backend at the settings a user gets (nothing overridden). Margins are about one question's worth
+# (55 answerable: 45 free-text, 10 choice; 14 unanswerable).
 
 
 def test_extractive_quality_gate(sample_index: Path, tmp_path: Path) -> None:
     s = evaluate(sample_index, tmp_path / "run", "extractive")
-    assert s["questions"] >= 48 and s["errors"] == 0
-    assert s["hit_at_5"] >= 0.94  # measured 0.982
-    assert s["mrr"] >= 0.87  # measured 0.905
-    assert s["evidence_hit_at_5"] >= 0.90  # measured 0.945
-    assert s["answer_containment"] >= 0.57  # measured 0.622
-    assert s["answer_f1"] >= 0.08  # measured 0.099 (extractive answers quote whole sentences: low precision)
-    assert s["choice_accuracy"] >= 0.6  # measured 0.800
-    assert s["citation_precision"] >= 0.96  # measured 1.000
+    assert s["questions"] == SUITE_ITEMS and s["errors"] == 0
+    assert s["hit_at_5"] >= 0.94  # measured 0.964
+    assert s["mrr"] >= 0.87  # measured 0.896
+    assert s["answer_containment"] >= 0.78  # measured 0.822
+    assert s["key_fact_recall"] >= 0.78  # measured 0.830
+    assert s["choice_accuracy"] >= 0.7  # measured 0.800
+    assert s["citation_precision"] >= 0.98  # measured 1.000
     assert s["citation_validity"] >= 0.99  # measured 1.000
-    assert s["false_refusal_rate"] <= 0.13  # measured 0.091
-    # refusal_accuracy measured 0.071 here: gated below.
-
-
-def test_extractive_refusal_gate(sample_index: Path, tmp_path: Path) -> None:
-    s = evaluate(sample_index, tmp_path / "run", "extractive", refusal_threshold=REFUSAL_THRESHOLD)
-    assert s["refusal_accuracy"] >= 0.57  # measured 0.714
-    assert s["false_refusal_rate"] <= 0.28  # measured 0.236
-    assert s["hit_at_5"] >= 0.94  # measured 0.982: refusing does not change retrieval
+    assert s["refusal_accuracy"] >= 0.78  # measured 0.857 (12 of 14)
+    assert s["false_refusal_rate"] <= 0.10  # measured 0.073 (4 of 55, English questions over Chinese passages)
 
 
 def local_model_installed() -> bool:
-    """The bundled model's packages and llama-cpp-python are installed."""
+    """The shipped default model's packages and llama-cpp-python are installed (`make test` installs them)."""
     if importlib.util.find_spec("llama_cpp") is None:
         return False
-    model = BUNDLED_MODELS["qwen2.5-coder-0.5b"]
+    model = BUNDLED_MODELS[DEFAULT_MODEL]
     try:
         return all(metadata.version(dist) == version for dist, version in model.parts)
     except metadata.PackageNotFoundError:
@@ -97,20 +113,17 @@ def local_model_installed() -> bool:
 
 
 @pytest.mark.llm
-@pytest.mark.skipif(not local_model_installed(), reason="the bundled local model packages are not installed")
 def test_local_llm_quality_gate(sample_index: Path, tmp_path: Path) -> None:
-    # Pinned to the model the thresholds were measured with (the shipped default is the 1.5B; its answers are
-    # checked in tests/test_answer_e2e.py).
-    s = evaluate(sample_index, tmp_path / "run", "local", LLM_IDS, llm={"local_model": "qwen2.5-coder-0.5b"})
-    # Measured with qwen2.5-coder-0.5b (context_tokens 120): 4 of 8 passed, containment 0.750, false refusals 0.000,
-    # first token p50 1.5 s on a quiet machine (13.6 s per question under load before prompt compression).
-    # Margins are one question's worth. The model answered both unanswerable questions (refusal accuracy 0.0),
-    # so refusal is not gated here; see test_extractive_refusal_gate.
+    # The model users get, at the shipped settings. CI requires this test to run (.ci/check_junit.py).
+    assert local_model_installed(), "the bundled local model packages are not installed (make install)"
+    s = evaluate(sample_index, tmp_path / "run", "local", LLM_IDS)
     assert s["questions"] == len(LLM_IDS) and s["errors"] == 0
-    assert s["passed"] >= 3  # measured 4 of 8
+    assert s["passed"] >= PASSED_MIN
     assert s["hit_at_5"] >= 0.99  # measured 1.000
-    assert s["answer_containment"] >= 0.5  # measured 0.750 (3 of 4 free-text questions)
-    assert s["false_refusal_rate"] <= 0.17  # measured 0.000 (of 6)
-    assert s["citation_validity"] is None or s["citation_validity"] >= 0.99  # measured 1.000
-    assert s["citation_precision"] is None or s["citation_precision"] >= 0.5  # measured 1.000
-    assert s["citation_recall"] >= 0.5  # measured 0.750 (the model's own markers: 0.188; verification adds the rest)
+    assert s["answer_containment"] >= CONTAINMENT_MIN
+    assert s["choice_accuracy"] >= CHOICE_MIN
+    assert s["refusal_accuracy"] >= REFUSAL_MIN
+    assert s["false_refusal_rate"] <= FALSE_REFUSAL_MAX
+    assert s["citation_validity"] >= 0.99  # measured 1.000
+    assert s["citation_precision"] >= CITATION_PRECISION_MIN
+    assert s["citation_recall"] >= CITATION_RECALL_MIN
