@@ -108,14 +108,13 @@ def status(
 ) -> None:
     """Show what is indexed: documents, chunks, model, collection, store path, last ingest."""
     from .engine import Engine
-    from .versions import document_versions
 
     with exits_on_error():
         engine = Engine.open(build_settings(index, store, config, kb=kb))
         try:
             info = engine.status()
             docs = engine.documents()
-            versions = document_versions(engine.index.catalog)  # work_id, edition, effective_date, validity (today)
+            versions = engine.versions()  # work_id, edition, effective_date, validity (today)
         finally:
             engine.close()
     if json_out:

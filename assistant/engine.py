@@ -105,6 +105,18 @@ class Engine:
         """The full text of a document, for the source viewer."""
         return self.index.catalog.document_text(doc_id)
 
+    def editions(self) -> Any:
+        """The works and editions of the indexed documents (`assistant.versions.Library`), cached per index state."""
+        from .versions import library_for
+
+        return library_for(self.index.catalog)
+
+    def versions(self, as_of: str | None = None) -> dict[str, dict[str, Any]]:
+        """doc_id -> work_id, edition, effective_date, validity as of `as_of` (today): `status --json` fields."""
+        from .versions import document_versions
+
+        return document_versions(self.index.catalog, as_of)
+
     def status(self) -> dict[str, Any]:
         """What is indexed: counts, model, collection, store, last ingest (what `assistant status --json` prints)."""
         return self.index.status()

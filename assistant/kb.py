@@ -102,3 +102,20 @@ def remove_kb(root: Path, name: str) -> KnowledgeBase:
     kb = find_kb(root, name)
     shutil.rmtree(kb.path)
     return kb
+
+
+def catalog_counts(path: object) -> tuple[int, int]:
+    """(documents, chunks) of the catalogs in a knowledge base folder, without loading any model."""
+    from pathlib import Path
+
+    from .catalog import Catalog  # only the counts: no model is loaded
+
+    docs = chunks = 0
+    for file in Path(str(path)).glob("*.catalog.sqlite3"):
+        catalog = Catalog(file)
+        try:
+            d, c = catalog.counts()
+        finally:
+            catalog.close()
+        docs, chunks = docs + d, chunks + c
+    return docs, chunks

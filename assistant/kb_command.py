@@ -9,26 +9,9 @@ import typer
 from rich.table import Table
 
 from .cli_common import ConfigOpt, IndexOpt, JsonOpt, StoreOpt, build_settings, console, exits_on_error
-from .kb import DEFAULT_KB, KnowledgeBaseError, create_kb, find_kb, list_kbs, remove_kb, root_of
+from .kb import DEFAULT_KB, KnowledgeBaseError, catalog_counts, create_kb, find_kb, list_kbs, remove_kb, root_of
 
 kb_app = typer.Typer(help="Knowledge bases: separate indexes, one folder each under <index>/kb/.", no_args_is_help=True)
-
-
-def _counts(path: object) -> tuple[int, int]:
-    """(documents, chunks) of the catalogs in a knowledge base folder, without loading any model."""
-    from pathlib import Path
-
-    from .catalog import Catalog
-
-    docs = chunks = 0
-    for file in Path(str(path)).glob("*.catalog.sqlite3"):
-        catalog = Catalog(file)
-        try:
-            d, c = catalog.counts()
-        finally:
-            catalog.close()
-        docs, chunks = docs + d, chunks + c
-    return docs, chunks
 
 
 @kb_app.command("list")
@@ -36,7 +19,7 @@ def list_command(json_out: JsonOpt = False, index: IndexOpt = None, store: Store
     """List the knowledge bases with their document and chunk counts."""
     with exits_on_error():
         settings = build_settings(index, store, config)
-    rows = [{"name": kb.name, "path": str(kb.path), **dict(zip(("documents", "chunks"), _counts(kb.path), strict=True))}
+    rows = [{"name": kb.name, "path": str(kb.path), **dict(zip(("documents", "chunks"), catalog_counts(kb.path), strict=True))}
             for kb in list_kbs(root_of(settings.store.path, settings.kb))]  # fmt: skip
     if json_out:
         print(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -17,7 +17,7 @@ from ..cli_common import ConfigOpt, IndexOpt, StoreOpt, build_settings, console,
 from ..errors import AssistantError
 from ..types import Document
 from .diff import Diff
-from .library import Library, VersionError, library_for
+from .library import Library, VersionError
 
 
 def _load(refs: list[str], settings_args: tuple) -> tuple[list[Document], Library | None]:
@@ -31,20 +31,20 @@ def _load(refs: list[str], settings_args: tuple) -> tuple[list[Document], Librar
     missing = [r for r in refs if r not in docs]
     library = None
     if missing:
-        from ..index import open_index
+        from ..engine import Engine
 
-        idx = open_index(build_settings(*settings_args))
+        engine = Engine.open(build_settings(*settings_args))
         try:
             for ref in missing:
-                doc = idx.catalog.document_text(ref)
+                doc = engine.document_text(ref)
                 if doc is None:
                     raise VersionError(
                         f"'{ref}' is neither a file nor a doc_id of the index — see `assistant status` for the ids."
                     )
                 docs[ref] = doc
-            library = library_for(idx.catalog)
+            library = engine.editions()
         finally:
-            idx.close()
+            engine.close()
     return [docs[r] for r in refs], library
 
 
