@@ -212,7 +212,12 @@ class Engine:
             language=query.language, analysis=query.analysis.to_dict(), backend=kind,
         )  # fmt: skip
         unknown = self._unknown_terms(query)
-        if unknown or evidence.weak(passages, result.named_title_found, self.settings.retrieval.refusal_threshold):
+        # A named policy that is no indexed document may still be one the documents talk about (an FAQ reply
+        # about 《…示范文本》): then it is found.
+        named_found = result.named_title_found
+        if named_found is False and any(t in p.text for t in result.named_titles for p in passages[:5]):
+            named_found = True
+        if unknown or evidence.weak(passages, named_found, self.settings.retrieval.refusal_threshold):
             answer.text, answer.refused = refusal_sentence(query.language), True
             if unknown:  # say what the documents never mention, so the user can rephrase
                 terms = "、".join(f"“{w}”" for w in unknown)

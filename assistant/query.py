@@ -44,7 +44,7 @@ ATTRIBUTE_VALUE = {
     "number": r"(?<![(（第\d.])\d+(?:\.\d+)?\s*(?:[万亿千百]*\s*[\u4e00-\u9fff%％]|[a-z]{2,})|[一二三四五六七八九十百千万两]+\s*(?:个|家|项|人|名|次|倍|元|亿|万|所|台|件|户|条|套|款)",
     "body": r"(?:部门|机关|委员会|政府|机构|办公室|中心|局|厅|部|院|署|会)"
     r"|\b(?:department|ministry|bureau|commission|office|administration|government|agency|authority|committee|centre|center)\b",
-    "phone": r"\d{3,4}[-－]?\d{7,8}|\b12\d{3}\b|\b96\d{3,4}\b",
+    "phone": r"\d{3,4}[-－]?\d{7,8}|(?<!\d)(?:12\d{3}|96\d{3,4}|\d{7,8})(?!\d)",
 }
 
 _ASKS = [  # (attribute, question pattern)
