@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.util
-import math
 import json
+import math
 import os
 import socket
 import sys
