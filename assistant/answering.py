@@ -109,6 +109,25 @@ def _subject_units(query: Query) -> set[str]:
     return {u for u in units_ if not (len(u) == 2 and _FUNCTION_CHARS & set(u))} or units_
 
 
+_SEGMENT_END = re.compile(r"[\n。；;！？!?]")
+_SEGMENT_NOISE = re.compile(r"\[\d+\]|^\s*(?:\d{1,3}[.、）)]|[（(][一二三四五六七八九十\d]+[）)])|[\s，,：:。；;]")
+
+
+def repeat_start(text: str, min_chars: int = 10) -> int | None:
+    """Where a small model starts going round in a loop: the offset of the first line or sentence that repeats
+    an earlier one word for word (list numbers and [n] markers aside), or None."""
+    seen: set[str] = set()
+    start = 0
+    for m in _SEGMENT_END.finditer(text):
+        segment = _SEGMENT_NOISE.sub("", text[start : m.end()])
+        if len(segment) >= min_chars:
+            if segment in seen:
+                return start
+            seen.add(segment)
+        start = m.end()
+    return None
+
+
 def quote_answer(
     query: Query, passages: list[Passage], numbers: list[int] | None = None, similarity: SimilarityFn | None = None
 ) -> tuple[int, str] | None:
@@ -193,6 +212,28 @@ def options(query: Query) -> list[tuple[str, str]]:
     return []
 
 
+def option_evidence(query: Query, passages: list[Passage], top: int = 5) -> list[float]:
+    """How well the evidence supports each option (0..1), without a model.
+
+    A choice option scores the IDF-weighted share of the words that set it apart from the other
+    options found in the best sentence of the top passages. A true/false statement scores how much
+    of it the best sentence states ("正确"), and the rest for the other verdict.
+    """
+    picks = options(query)
+    sentences = [
+        set(units(p.text[s:e])) for p in passages[:top] for s, e in split_sentences(p.text) if e - s >= 6
+    ]
+    if not picks or not sentences:
+        return [0.0] * len(picks)
+    a = query.analysis
+    if a.type == CHOICE:
+        own = [content_units(text) for _, text in picks]
+        shared = set.intersection(*own) if own else set()
+        return [max(weighted_coverage(o - shared, s, query.idf) for s in sentences) for o in own]
+    stated = max(weighted_coverage(content_units(a.stem), s, query.idf) for s in sentences)
+    return [stated, 1.0 - stated]
+
+
 def reason(query: Query, passages: list[Passage], numbers: list[int], option: str) -> tuple[int, str] | None:
     """The evidence sentence that best bears on the picked option (with the question's stem), as (n, sentence)."""
     a = query.analysis
@@ -213,12 +254,14 @@ def reason(query: Query, passages: list[Passage], numbers: list[int], option: st
 def render_choice(query: Query, label: str, text: str, why: tuple[int, str] | None) -> str:
     """"B. option text. 依据：“…”[n]" — the pick first (what choice answers are read for), then the evidence."""
     zh = query.language == "zh"
-    head = f"{label}. {text}" if query.analysis.type == CHOICE else label
-    head = head.rstrip("。.") + ("。" if zh else ".")
+    head = (f"{label}. {text}" if query.analysis.type == CHOICE else label).rstrip("。.")
+    end = "。" if zh else "."
     if why is None:
-        return head
+        return head + end
     n, sentence = why
-    return head + (f"依据：“{sentence}”[{n}]" if zh else f" Basis: “{sentence}”[{n}]")
+    if query.analysis.type == CHOICE:  # the option is a claim too: cited to the evidence, kept only if it holds
+        head += f"[{n}]"
+    return head + end + (f"依据：“{sentence}”[{n}]" if zh else f" Basis: “{sentence}”[{n}]")
 
 
 def edition_notes(query: Query, citations: list[Citation], catalog: Catalog) -> list[tuple[Passage | None, str]]:

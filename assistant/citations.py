@@ -104,7 +104,7 @@ def parse_claims(answer: str) -> list[Claim]:
     """Split an answer into sentences, each with the citation numbers attached to it."""
     answer = attach_markers(answer)
     claims: list[Claim] = []
-    for s, e in split_sentences(answer):
+    for s, e in _quote_whole(answer, split_sentences(answer)):
         sentence = answer[s:e]
         numbers = [int(n) for m in CITATION_RE.finditer(sentence) for n in re.findall(r"\d+", m.group(1))]
         text = CITATION_RE.sub("", sentence).strip()
@@ -114,6 +114,24 @@ def parse_claims(answer: str) -> list[Claim]:
         if text:
             claims.append(Claim(text=text, numbers=list(dict.fromkeys(numbers))))
     return claims
+
+
+def _quote_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence spans with a quotation kept whole: “…。…。”[n] (a verbatim 原文 or 依据 quote) is one claim,
+    cited once at its end."""
+    merged: list[tuple[int, int]] = []
+    open_at: int | None = None
+    for s, e in spans:
+        start = s if open_at is None else open_at
+        chunk = text[start:e]
+        if chunk.count("“") > chunk.count("”"):
+            open_at = start
+            continue
+        merged.append((start, e))
+        open_at = None
+    if open_at is not None:  # an unclosed quote runs to the end
+        merged.append((open_at, spans[-1][1]))
+    return merged
 
 
 def best_span(claim: str, passage_text: str) -> tuple[tuple[int, int], float]:
@@ -201,7 +219,7 @@ def verify(
 
     pieces: list[str] = []
     last = 0
-    spans = split_sentences(answer)
+    spans = _quote_whole(answer, split_sentences(answer))
     for i, (s, e) in enumerate(spans):
         # Attach a marker that stands alone after the sentence end to that sentence.
         if i + 1 < len(spans) and not CITATION_RE.sub("", answer[spans[i + 1][0] : spans[i + 1][1]]).strip():

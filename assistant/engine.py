@@ -212,12 +212,8 @@ class Engine:
             language=query.language, analysis=query.analysis.to_dict(), backend=kind,
         )  # fmt: skip
         unknown = self._unknown_terms(query)
-        # A named policy that is no indexed document may still be one the documents talk about (an FAQ reply
-        # about 《…示范文本》): then it is found.
-        named_found = result.named_title_found
-        if named_found is False and any(t in p.text for t in result.named_titles for p in passages[:5]):
-            named_found = True
-        if unknown or evidence.weak(passages, named_found, self.settings.retrieval.refusal_threshold):
+        named = evidence.named_found(result.named_title_found, result.named_titles, passages)
+        if unknown or evidence.weak(passages, named, self.settings.retrieval.refusal_threshold):
             answer.text, answer.refused = refusal_sentence(query.language), True
             if unknown:  # say what the documents never mention, so the user can rephrase
                 terms = "、".join(f"“{w}”" for w in unknown)
@@ -289,16 +285,24 @@ class Engine:
         answer.backend = llm.name
         request = self.build_request(query, answer.passages, idf=result.idf)
         raw: list[str] = []
+        pieces = llm.generate(request)
         try:
-            for piece in llm.generate(request):
+            for piece in pieces:
                 if not piece:
                     continue
                 if not raw:
                     timings["first_token"] = time.perf_counter() - started
                 raw.append(piece)
                 yield Token(piece)
+                if (loop := answering.repeat_start("".join(raw))) is not None:  # a small model going round
+                    raw = ["".join(raw)[:loop]]
+                    break
         except LLMError as exc:
             answer.error = str(exc)
+        finally:
+            close = getattr(pieces, "close", None)
+            if close:
+                close()
         text = "".join(raw).strip()
         if answer.error and not text:
             return

@@ -48,6 +48,27 @@ def score(query: Query, passage: Passage) -> float:
     return weighted_coverage(wanted, set(units(f"{passage.title}\n{passage.section}\n{passage.text}")), query.idf)
 
 
+# How the names of policy documents end (法, 条例, 办法, 通知, 方案 …). A name in 《》 without such an ending is a
+# form, a contract template or an app ("《…服务合同》示范文本"), which the documents may mention without being it.
+_POLICY_NAME = re.compile(
+    r"(?:法|条例|规定|办法|细则|通知|意见|决定|方案|规划|计划|纲要|指南|规范|标准|准则|公告|通告|批复|函|令|指引|目录|清单"
+    r"|政策|措施|要点|制度|章程|守则|说明|报告|规则|指导|决议|公报|解释|答复|汇编|条款|协定|公约)"
+    r"(?:[（(][^）)]*[）)])?$"
+)
+
+
+def named_found(named: bool | None, titles: list[str], passages: list[Passage], top: int = 5) -> bool | None:
+    """Whether the policy the question names (《…》) is there: indexed as a document (`named`, from retrieval),
+    mentioned by one of the top passages (an FAQ reply about 《…》), or not a policy's name at all (None)."""
+    if named is not False:
+        return named
+    if any(t in p.text for t in titles for p in passages[:top]):
+        return True
+    if not any(_POLICY_NAME.search(t.strip()) for t in titles):
+        return None
+    return False
+
+
 def weak(passages: list[Passage], named_title_found: bool | None, threshold: float) -> bool:
     """Refuse without asking the LLM: nothing found, the named policy is not indexed, or low evidence."""
     if not passages or named_title_found is False:

@@ -48,7 +48,7 @@ def prompt_tokens(engine: Any, question: str) -> int | None:
 
     query = engine.query(question)
     result = engine.retrieve(query)
-    if evidence.weak(result.passages, result.named_title_found, engine.settings.retrieval.refusal_threshold):
+    if evidence.weak(result.passages, evidence.named_found(result.named_title_found, result.named_titles, result.passages), engine.settings.retrieval.refusal_threshold):
         return None
     if query.analysis.wants_list and engine._list_plan(query, result) is not None:
         return None  # answered from the document's structure, without the model

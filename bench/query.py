@@ -175,7 +175,7 @@ def calibrate(idx, settings, questions: list[dict]) -> None:
     for threshold in (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
         engine.settings.retrieval.refusal_threshold = threshold
         refused = [
-            (a, evidence.weak(res.passages, res.named_title_found, engine.settings.retrieval.refusal_threshold))
+            (a, evidence.weak(res.passages, evidence.named_found(res.named_title_found, res.named_titles, res.passages), engine.settings.retrieval.refusal_threshold))
             for a, res in data
         ]
         unans = [r for a, r in refused if not a]

@@ -150,4 +150,16 @@ def test_choice_options_and_reason() -> None:
     p = Passage(chunk_id="r#9", doc_id="r", text="开采稀土资源，应当依法取得采矿许可证。", score=1.0)
     why = answering.reason(q, [p], [1], "采矿许可证")
     assert why == (1, "开采稀土资源，应当依法取得采矿许可证。")
-    assert answering.render_choice(q, "A", "采矿许可证", why) == "A. 采矿许可证。依据：“开采稀土资源，应当依法取得采矿许可证。”[1]"
+    assert answering.render_choice(q, "A", "采矿许可证", why) == "A. 采矿许可证[1]。依据：“开采稀土资源，应当依法取得采矿许可证。”[1]"
+
+
+def test_a_model_going_round_in_a_loop_is_cut_at_the_first_repeat() -> None:
+    looping = (
+        "申请网络预约出租汽车驾驶员证需具备以下条件：[3]\n1. 已取得出租汽车驾驶员从业资格的人员[1]；\n"
+        "2. 2016年12月21日前已受理的人员[1]；\n3. 申请网络预约出租汽车驾驶员证需具备以下条件：[5]\n1. 已取得"
+    )
+    cut = answering.repeat_start(looping)
+    assert cut is not None and looping[:cut].rstrip().endswith("已受理的人员[1]；")
+    # Items that share words, short repeated phrases and a clean list are not loops.
+    assert answering.repeat_start("1. 对企业给予补助[1]；\n2. 对个人给予补助[2]；\n3. 对高校给予奖励[3]。") is None
+    assert answering.repeat_start("可以。可以。") is None

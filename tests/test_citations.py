@@ -158,3 +158,15 @@ def test_off_topic_english_claim_with_the_same_numbers_is_not_supported(
     text, cites = verify(claim.rstrip(".") + " [1].", [source], real_similarity)
     assert "[1]" not in text and not cites[0].supported
 
+
+
+def test_a_quotation_is_one_claim_cited_at_its_end() -> None:
+    from assistant.citations import parse_claims
+
+    text = "可以办理[1]。\n原文：“（1）缴存人变更个人信息。（2）缴存人申请转入。（3）提取业务。”[1]"
+    claims = parse_claims(text)
+    assert [c.numbers for c in claims] == [[1], [1]]
+    assert claims[1].text.startswith("原文：“（1）") and claims[1].text.endswith("提取业务。”")
+    # Sentences outside quotation marks stay separate; an unclosed quote runs to the end.
+    assert len(parse_claims("他说“好。”然后走了。没有引号[2]。")) == 3
+    assert len(parse_claims("原文：“第一句。第二句。")) == 1

@@ -104,3 +104,21 @@ def test_weak_evidence_refuses_nothing_found_unknown_titles_and_low_scores() -> 
     assert weak([], None, 0.1)  # nothing retrieved (e.g. a filter that excludes everything)
     assert weak([p], False, 0.0)  # the named policy is not indexed
     assert weak([p], None, 0.1) and not weak([p], None, 0.04) and not weak([p], None, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("titles", "text", "found"),
+    [
+        (["广东省数字经济促进条例"], "本省支持数字经济发展。", False),  # a policy's name, neither indexed nor mentioned
+        (["关于废止〈网络游戏管理暂行办法〉的决定"], "网络游戏管理暂行办法", False),  # inner title only: still not it
+        (["国家车联网产业标准体系建设指南（智能交通相关）"], "车联网", False),  # a policy name ending in （…）
+        (["北京市体育健身行业预付费服务合同"], "鼓励签订合同示范文本。", None),  # a contract, not a policy: no constraint
+        (["北京通"], "打开北京通APP。", True),  # mentioned by a top passage
+    ],
+)
+def test_named_title_counts_as_missing_only_for_a_policy_name(titles: list[str], text: str, found: bool | None) -> None:
+    from assistant.evidence import named_found
+
+    p = passage(1, text)
+    assert named_found(False, titles, [p]) is found
+    assert named_found(True, titles, [p]) is True and named_found(None, [], [p]) is None

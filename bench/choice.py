@@ -1,0 +1,136 @@
+"""Choice and true/false questions: which way of picking the option is most accurate.
+
+    .venv/bin/python bench/choice.py --index /work/idx/cn [--every 3] [--offset 0] [--out runs/choice.jsonl]
+    .venv/bin/python bench/choice.py --from runs/choice.jsonl          # re-score a saved run, no model
+
+For every answerable choice / true-false question of the suite (default
+../shared/datasets/cn_policy_regs/qa_dev.jsonl), the real engine retrieves and plans the evidence
+once; then each scorer ranks the options:
+
+- `model`: the local model's own log-probability of each option's first token (one forward pass over
+  the engine's prompt, as `assistant ask` does), at the shipped evidence budget and at a wider one;
+- `evidence`: how well the best evidence sentence covers the words that set the option apart from the
+  others (IDF-weighted), the no-LLM signal;
+- `model + w * evidence`: the two combined, for a grid of weights.
+
+Prints accuracy per scorer and type, and the prompt-processing time; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.runtime import configure_process  # noqa: E402
+
+SUITE = ROOT.parent / "shared" / "datasets" / "cn_policy_regs" / "qa_dev.jsonl"
+WEIGHTS = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0]
+
+
+def collect(index: Path, suite: Path, every: int, offset: int, wide: float) -> list[dict[str, Any]]:
+    from assistant import answering
+    from assistant.config import load_settings
+    from assistant.engine import Engine
+    from assistant.evaluation.suite import format_question, load_suite
+
+    items = [i for i in load_suite(suite)[offset::every] if i.answerable and i.choices]
+    engine = Engine(load_settings(store={"path": index}))
+    llm: Any = engine.backend("local")
+    llm.load()
+    engine.ask("本办法由哪个部门负责解释？")  # the system prompt in llama.cpp's cache, as in a running app
+    base = engine.settings.llm.context_tokens
+    rows = []
+    try:
+        for n, item in enumerate(items, 1):
+            query = engine.query(format_question(item))
+            picks = answering.options(query)
+            if not picks:
+                continue
+            result = engine.retrieve(query)
+            row: dict[str, Any] = {
+                "id": item.id, "type": query.analysis.type, "gold": item.gold_choice,
+                "options": [w for w, _ in picks],
+                "evidence": answering.option_evidence(query, result.passages),
+            }  # fmt: skip
+            for label, tokens in (("model", base), ("model_wide", round(base * wide))):
+                engine.settings.llm.context_tokens = tokens
+                request = engine.build_request(query, result.passages, idf=result.idf)
+                t = time.perf_counter()
+                row[label] = llm.option_scores(request, row["options"])
+                row[f"{label}_s"] = time.perf_counter() - t
+            engine.settings.llm.context_tokens = base
+            rows.append(row)
+            print(f"  {n}/{len(items)} {item.id}", file=sys.stderr, flush=True)
+    finally:
+        engine.close()
+    return rows
+
+
+def gold_word(row: dict[str, Any]) -> str:
+    """The first word of the gold answer as the engine's options name it (A-D, or the verdict)."""
+    gold = row["gold"]
+    if row["type"] == "choice":
+        return gold
+    verdicts = row["options"]  # e.g. ["正确", "错误"]
+    return verdicts[0] if gold in ("A", verdicts[0], "正确", "对", "True") else verdicts[1]
+
+
+def accuracy(rows: list[dict[str, Any]], score: Any) -> float:
+    hits = [max(range(len(r["options"])), key=lambda i: score(r, i)) == r["options"].index(gold_word(r)) for r in rows]
+    return sum(hits) / len(hits) if hits else float("nan")
+
+
+def report(rows: list[dict[str, Any]]) -> None:
+    by_type = {t: [r for r in rows if r["type"] == t] for t in ("choice", "true_false")}
+    by_type["all"] = rows
+    scorers: dict[str, Any] = {
+        "model": lambda r, i: r["model"][i],
+        "model, wide evidence": lambda r, i: r["model_wide"][i],
+        "evidence": lambda r, i: r["evidence"][i],
+    }
+    for w in WEIGHTS[1:]:
+        scorers[f"model + {w:g} x evidence"] = lambda r, i, w=w: r["model"][i] + w * r["evidence"][i]
+        scorers[f"wide + {w:g} x evidence"] = lambda r, i, w=w: r["model_wide"][i] + w * r["evidence"][i]
+    print(f"| scorer | {' | '.join(f'{t} ({len(v)})' for t, v in by_type.items())} |")
+    print("|---|" + "---|" * len(by_type))
+    for label, fn in scorers.items():
+        print(f"| {label} | " + " | ".join(f"{accuracy(v, fn):.3f}" for v in by_type.values()) + " |")
+    for label in ("model", "model_wide"):
+        times = [r[f"{label}_s"] for r in rows]
+        if times:
+            print(f"{label}: prompt + one forward pass p50 {statistics.median(times):.2f} s, max {max(times):.2f} s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--index", type=Path)
+    ap.add_argument("--suite", type=Path, default=SUITE)
+    ap.add_argument("--every", type=int, default=3)
+    ap.add_argument("--offset", type=int, default=0)
+    ap.add_argument("--wide", type=float, default=2.0, help="the wider evidence budget, as a multiple of the shipped one")
+    ap.add_argument("--out", type=Path, help="save the per-question scores (JSON lines)")
+    ap.add_argument("--from", dest="saved", type=Path, help="re-score a saved run instead of running the model")
+    args = ap.parse_args()
+    configure_process()
+    if args.saved:
+        rows = [json.loads(line) for line in args.saved.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        if not args.suite.exists() or args.index is None:
+            sys.exit(f"needs --index DIR (an index of the suite's documents) and the suite {args.suite}")
+        rows = collect(args.index, args.suite, args.every, args.offset, args.wide)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()
