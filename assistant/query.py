@@ -31,14 +31,15 @@ FACT, LIST, YESNO, PROCEDURE, DEFINITION, COMPARISON, CHOICE, TRUE_FALSE, OTHER 
 QUESTION_TYPES = (FACT, LIST, YESNO, PROCEDURE, DEFINITION, COMPARISON, CHOICE, TRUE_FALSE, OTHER)
 
 # Attributes a fact question asks for, with the pattern of a phrase that states one.
+_DATE = r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|[〇零一二三四五六七八九]{4}年|\b(?:19|20)\d{2}\b"
 ATTRIBUTE_VALUE = {
+    # A time limit is a span ("30个工作日内") or a date it ends on ("2025年6月30日前", "by 30 June 2025").
     "duration": r"\d+(?:\.\d+)?\s*(?:个)?(?:工作日|日|天|周|个月|月|年|小时|分钟)|[一二三四五六七八九十百两半]+\s*(?:个)?(?:工作日|日|天|周|个月|月|年|小时)"
-    r"|\b\d+\s*(?:working\s+|business\s+)?(?:days?|weeks?|months?|years?|hours?)\b",
-    "date": r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|[〇零一二三四五六七八九]{4}年|\b(?:19|20)\d{2}\b",
+    r"|\b\d+\s*(?:working\s+|business\s+)?(?:days?|weeks?|months?|years?|hours?)\b|" + _DATE,
+    "date": _DATE,
     "amount": r"\d+(?:\.\d+)?\s*(?:万|亿|千|百)*\s*(?:元|美元)|[一二三四五六七八九十百千万亿两]+\s*(?:万|亿)?元"
     r"|(?:rmb|yuan|usd|\$)\s*\d|\d+(?:\.\d+)?\s*(?:million|billion)?\s*(?:yuan|rmb)",
     "ratio": r"\d+(?:\.\d+)?\s*[%％]|百分之[一二三四五六七八九十百点\d]+|[一二三四五六七八九十]+\s*成|\bpercent\b",
-    # A count or quantity of any kind; a question that names its unit (几次, 多少家) is held to it (value_pattern).
     # A count or quantity of any kind (not an item label such as "(5)" or "第5条"); a question that names its
     # unit (几次, 多少家) is held to it (value_pattern).
     "number": r"(?<![(（第\d.])\d+(?:\.\d+)?\s*(?:[万亿千百]*\s*[\u4e00-\u9fff%％]|[a-z]{2,})|[一二三四五六七八九十百千万两]+\s*(?:个|家|项|人|名|次|倍|元|亿|万|所|台|件|户|条|套|款)",
