@@ -81,10 +81,45 @@ def keeps_numbers(query: Query, passage: Passage) -> bool:
     return wanted <= have
 
 
+def on_topic(query: Query, citations: list[Citation]) -> list[Citation]:
+    """The supported citations whose passage is about the place and the figures the question names."""
+    return [c for c in citations if c.supported and not wrong_place(query, c.passage) and keeps_numbers(query, c.passage)]
+
+
+# What a fact question asks for, as the sentence that says the documents do not state it.
+_NOT_STATED = {
+    "duration": ("文件没有写明具体期限", "The documents do not state the exact time limit"),
+    "date": ("文件没有写明具体日期", "The documents do not state the exact date"),
+    "amount": ("文件没有写明具体金额", "The documents do not state the exact amount"),
+    "ratio": ("文件没有写明具体比例", "The documents do not state the exact ratio"),
+    "number": ("文件没有写明具体数量", "The documents do not state the exact number"),
+    "body": ("文件没有写明具体负责部门", "The documents do not name the responsible body"),
+    "phone": ("文件没有写明电话号码", "The documents do not give a phone number"),
+}
+
+
+def says_something(text: str, citations: list[Citation]) -> bool:
+    """Whether some claim of `text` with a supported citation states more than the name of its document."""
+    from .citations import parse_claims  # late: citations imports prompts, which is heavier
+
+    cited = {c.n: c.passage for c in citations if c.supported}
+    for claim in parse_claims(text):
+        core = normalize(claim.text).strip("。.；; ")
+        if len(content_units(core)) >= 4 and any(n in cited and core not in normalize(cited[n].title) for n in claim.numbers):
+            return True
+    return False
+
+
+def not_stated(query: Query) -> str:
+    """The lead of an answer that gives what the documents say but not the value asked for."""
+    zh, en = _NOT_STATED.get(query.analysis.attribute or "", ("文件没有写明问题所问的具体内容", "The documents do not state exactly what was asked"))
+    return f"{zh}；相关规定如下：" if query.language == "zh" else f"{en}. What they say: "
+
+
 def answers(query: Query, text: str, citations: list[Citation]) -> bool:
     """Whether the verified answer states what was asked: some supported claim carries a value of the
     attribute asked for (a duration for 多长时间), and its passage is about the place the question names."""
-    good = [c for c in citations if c.supported and not wrong_place(query, c.passage) and keeps_numbers(query, c.passage)]
+    good = on_topic(query, citations)
     if not good:
         return False
     pattern = value_pattern(query.analysis.attribute, query.analysis.unit) if query.analysis.type == FACT else None

@@ -275,7 +275,7 @@ class Engine:
         timings["first_token"] = time.perf_counter() - started
         answer.option_scores = {w: round(sc, 4) for (w, _), sc in zip(picks, scores, strict=True)}
         yield Token(text)
-        self._finish(answer, query, text, shown)
+        self._finish(answer, query, text)
 
     def _answer_generated(
         self, answer: Answer, query: Query, llm: LLMBackend, result: RetrievalResult, timings: dict[str, float],
@@ -306,7 +306,7 @@ class Engine:
         text = "".join(raw).strip()
         if answer.error and not text:
             return
-        self._finish(answer, query, text, [n for n, _ in request.evidence])
+        self._finish(answer, query, text)
         if not answer.refused and not answer.quoted:
             quote = answering.source_quote(query, answer.text, answer.citations, dict(request.evidence))
             if quote:
@@ -324,9 +324,7 @@ class Engine:
         named = {p.doc_id for p in result.passages if result.named_titles and p.doc_id in result.named_docs}
         return lists.plan_list(query, result.passages, self.index.catalog, named)
 
-    def _finish(
-        self, answer: Answer, query: Query, text: str, shown: list[int] | None = None, *, repair: bool = True
-    ) -> None:
+    def _finish(self, answer: Answer, query: Query, text: str, *, repair: bool = True) -> None:
         """Verify the answer's citations and that it answers; refuse only when the evidence really is absent."""
         passages, language = answer.passages, query.language
         # A choice or verdict keeps its pick even when its reason does not verify (the reason is then uncited).
@@ -334,6 +332,7 @@ class Engine:
         if is_refusal(text, language):
             answer.unverified = text
             text = ""
+        supported, citations = 0, list[Citation]()
         if text:
             text, citations = verify(text, passages, self.similarity, repair=repair)
             text = _tidy(text)
@@ -344,8 +343,12 @@ class Engine:
                 return
             answer.unverified = text
         # The model refused, or wrote nothing that is both supported and on target: the best evidence
-        # sentence that states what was asked, quoted; else the refusal with the related passages.
+        # sentence that states what was asked, quoted; else what the documents do say about it, saying that
+        # the value asked for is not given; else the refusal with the related passages.
         quoted = answering.quote_answer(query, passages, None, self.similarity)
+        if quoted is None and supported and answering.says_something(text, answering.on_topic(query, citations)):
+            answer.text, answer.citations = answering.not_stated(query) + text, citations
+            return
         if quoted is None:
             answer.text, answer.refused, answer.citations = refusal_sentence(language), True, []
             return

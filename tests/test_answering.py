@@ -163,3 +163,14 @@ def test_a_model_going_round_in_a_loop_is_cut_at_the_first_repeat() -> None:
     # Items that share words, short repeated phrases and a clean list are not loops.
     assert answering.repeat_start("1. 对企业给予补助[1]；\n2. 对个人给予补助[2]；\n3. 对高校给予奖励[3]。") is None
     assert answering.repeat_start("可以。可以。") is None
+
+
+def test_a_supported_answer_without_the_value_asked_says_the_value_is_not_given(engine: Engine) -> None:
+    # The FAQ says where to apply but gives no date: the answer says so and gives what it does say.
+    answer = engine.ask("居住证申请人什么时候去派出所办理？")
+    assert not answer.refused
+    assert answer.text.startswith("文件没有写明具体日期；相关规定如下：") and "派出所" in answer.text
+    assert any(c.supported for c in answer.citations)
+    # A supported "claim" that only names the document is not something said.
+    title = Passage(chunk_id="f#0", doc_id="f", title="北京市政务问答（示例）", text="北京市政务问答（示例）\n您好！", score=1.0)
+    assert not answering.says_something("北京市政务问答（示例）[1]", [_citation(title)])
