@@ -247,26 +247,59 @@ def options(query: Query) -> list[tuple[str, str]]:
     return []
 
 
+# A figure with its unit ("5万人", "40%", "600万元"): an option about a figure is only supported by a sentence that
+# states that figure, not by one that shares its unit ("10万人").
+_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([%％]|[万亿千百]?[\u4e00-\u9fff]?)")
+# Words that turn a statement around: "可以申请延期" is contradicted by "不得延期".
+_NEGATION = re.compile(r"不得|不予|不能|不可|不需|无需|无须|禁止|严禁|不属于|不再|不包括|不应|不允许|不超过|不低于|不少于|未经|\bnot\b|\bno\b|\bnever\b")
+
+
+def _figures_in(figures: list[tuple[str, str]], text: str) -> bool:
+    return all(re.search(rf"(?<![\d.]){re.escape(n)}\s*{re.escape(u)}", text) for n, u in figures)
+
+
 def option_evidence(query: Query, passages: list[Passage], top: int = 5) -> list[float]:
     """How well the evidence supports each option (0..1), without a model.
 
-    A choice option scores the IDF-weighted share of the words that set it apart from the other
-    options found in the best sentence of the top passages. A true/false statement scores how much
-    of it the best sentence states ("正确"), and the rest for the other verdict.
+    A choice option scores the IDF-weighted share of the words that set it apart from the other options
+    found in the best sentence of the top passages; an option that is a figure must be stated with its
+    unit in a sentence, scored by how much of the question that sentence covers. A true/false statement scores how much of it the best sentence states, unless that sentence
+    gives other figures or turns it around (不得, 不予 …): then the other verdict gets the score. Across
+    languages only figures can be compared.
     """
     picks = options(query)
-    sentences = [
-        set(units(p.text[s:e])) for p in passages[:top] for s, e in split_sentences(p.text) if e - s >= 6
-    ]
+    sentences = [normalize(p.text[s:e]) for p in passages[:top] for s, e in split_sentences(p.text) if e - s >= 6]
     if not picks or not sentences:
         return [0.0] * len(picks)
     a = query.analysis
+    across = language_of(a.stem) != language_of(passages[0].text)
+    have = [set(units(sentence)) for sentence in sentences]
     if a.type == CHOICE:
         own = [content_units(text) for _, text in picks]
         shared = set.intersection(*own) if own else set()
-        return [max(weighted_coverage(o - shared, s, query.idf) for s in sentences) for o in own]
-    stated = max(weighted_coverage(content_units(a.stem), s, query.idf) for s in sentences)
-    return [stated, 1.0 - stated]
+        stem = content_units(a.stem)
+        scores = []
+        for (_, text), words in zip(picks, own, strict=True):
+            figures = _FIGURE.findall(normalize(text))
+            best = 0.0
+            for sentence, got in zip(sentences, have, strict=True):
+                if figures and not _figures_in(figures, sentence):
+                    continue
+                # A figure option (5万人 / 10万人) needs the figure in a sentence about the question; another
+                # option, a sentence that has what sets it apart from the others (measured: bench/choice.py).
+                apart = stem if figures or not words - shared else words - shared
+                best = max(best, 1.0 if across else weighted_coverage(apart, got, query.idf))
+            scores.append(best)
+        return scores
+    if across:
+        return [0.0, 0.0]
+    wanted = content_units(a.stem)
+    stated, i = max((weighted_coverage(wanted, got, query.idf), i) for i, got in enumerate(have))
+    statement, sentence = normalize(a.stem), sentences[i]
+    turned = bool(_NEGATION.search(statement)) != bool(_NEGATION.search(sentence))
+    if turned or not _figures_in(_FIGURE.findall(statement), sentence):
+        return [0.0, stated]
+    return [stated, 0.0]
 
 
 def reason(query: Query, passages: list[Passage], numbers: list[int], option: str) -> tuple[int, str] | None:

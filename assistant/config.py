@@ -141,6 +141,13 @@ class LLMSettings(_Section):
         "from the top passages. On a 2-core CPU the 1.5B model reads ~35-40 prompt tokens/s, so this sets the "
         "time to the first answer token.",
     )
+    choice_evidence_weight: float = Field(
+        2.0,
+        ge=0,
+        description="Choice and true/false questions: each option's score is the model's log-probability plus this "
+        "weight times how well the evidence supports the option (0..1); 0 = the model alone. Chosen with "
+        "bench/choice.py. The extractive backend has no model opinion, so it picks by the evidence alone.",
+    )
     structured_lists: bool = Field(
         True,
         description="Answer list and overview questions from the document's structure (one cited item per article "

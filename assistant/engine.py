@@ -228,7 +228,7 @@ class Engine:
             and (plan := self._list_plan(query, result)) is not None
         ):
             yield from self._answer_list(answer, query, plan, timings, started)
-        elif answering.options(query) and hasattr(llm := self.backend(kind), "option_scores"):
+        elif answering.options(query) and hasattr(llm := self.backend(kind), "option_scores"):  # local, extractive
             yield from self._answer_choice(answer, query, llm, result, timings, started)
         else:
             yield from self._answer_generated(answer, query, self.backend(kind), result, timings, started)
@@ -259,7 +259,8 @@ class Engine:
         self, answer: Answer, query: Query, llm: LLMBackend, result: RetrievalResult, timings: dict[str, float],
         started: float,
     ) -> Generator[Event, None, None]:
-        """Choice and true/false: the model's own probability for each option, in one forward pass, then the
+        """Choice and true/false: the model's own probability for each option, in one forward pass, plus how well
+        the evidence supports each option (`llm.choice_evidence_weight`, measured by bench/choice.py); then the
         evidence sentence that bears on the pick."""
         answer.backend = llm.name
         request = self.build_request(query, answer.passages, idf=result.idf)
@@ -269,11 +270,15 @@ class Engine:
         except LLMError as exc:
             answer.error = str(exc)
             return
-        (word, option), _ = max(zip(picks, scores, strict=True), key=lambda x: x[1])
+        support = answering.option_evidence(query, answer.passages)
+        weight = self.settings.llm.choice_evidence_weight
+        combined = [s + weight * e for s, e in zip(scores, support, strict=True)]
+        (word, option), _ = max(zip(picks, combined, strict=True), key=lambda x: x[1])
         shown = [n for n, _ in request.evidence]
         text = answering.render_choice(query, word, option, answering.reason(query, answer.passages, shown, option))
         timings["first_token"] = time.perf_counter() - started
         answer.option_scores = {w: round(sc, 4) for (w, _), sc in zip(picks, scores, strict=True)}
+        answer.option_evidence = {w: round(e, 4) for (w, _), e in zip(picks, support, strict=True)}
         yield Token(text)
         self._finish(answer, query, text)
 

@@ -147,6 +147,7 @@ class Answer:
     analysis: dict[str, Any] = field(default_factory=dict)  # what the question asks for (assistant.query.Analysis)
     quoted: bool = False  # the answer quotes the evidence because the model's did not answer the question
     option_scores: dict[str, float] = field(default_factory=dict)  # choice questions: the model's log-probabilities
+    option_evidence: dict[str, float] = field(default_factory=dict)  # … and how well the evidence supports each (0..1)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,6 +161,7 @@ class Answer:
             "unverified_answer": self.unverified or None,
             "quoted": self.quoted,
             "option_scores": self.option_scores or None,
+            "option_evidence": self.option_evidence or None,
             "analysis": self.analysis,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/choice.py --index /work/idx/cn [--every 3] [--offset 0] [--out runs/choice.jsonl]
     .venv/bin/python bench/choice.py --from runs/choice.jsonl          # re-score a saved run, no model
+    .venv/bin/python bench/choice.py --from runs/choice.jsonl --index DIR   # ... with the evidence recomputed
 
 For every answerable choice / true-false question of the suite (default
 ../shared/datasets/cn_policy_regs/qa_dev.jsonl), the real engine retrieves and plans the evidence
@@ -74,6 +75,23 @@ def collect(index: Path, suite: Path, every: int, offset: int, wide: float) -> l
     return rows
 
 
+def recompute_evidence(rows: list[dict[str, Any]], index: Path, suite: Path) -> None:
+    """Score the options' evidence again with the current code (retrieval only), keeping the saved model scores."""
+    from assistant import answering
+    from assistant.config import load_settings
+    from assistant.engine import Engine
+    from assistant.evaluation.suite import format_question, load_suite
+
+    items = {i.id: i for i in load_suite(suite)}
+    engine = Engine(load_settings(store={"path": index}, llm={"backend": "extractive"}))
+    try:
+        for row in rows:
+            query = engine.query(format_question(items[row["id"]]))
+            row["evidence"] = answering.option_evidence(query, engine.retrieve(query).passages)
+    finally:
+        engine.close()
+
+
 def gold_word(row: dict[str, Any]) -> str:
     """The first word of the gold answer as the engine's options name it (A-D, or the verdict)."""
     gold = row["gold"]
@@ -122,6 +140,8 @@ def main() -> None:
     configure_process()
     if args.saved:
         rows = [json.loads(line) for line in args.saved.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if args.index:
+            recompute_evidence(rows, args.index, args.suite)
     else:
         if not args.suite.exists() or args.index is None:
             sys.exit(f"needs --index DIR (an index of the suite's documents) and the suite {args.suite}")

@@ -49,5 +49,9 @@ class ExtractiveBackend:
         for i, (_, n, sentence) in enumerate(chosen):
             yield ("" if i == 0 else " ") + sentence + f"[{n}]"
 
+    def option_scores(self, request: GenerationRequest, options: list[str]) -> list[float]:
+        """No model, no opinion: every option scores 0, so the engine picks by the evidence alone."""
+        return [0.0] * len(options)
+
     def close(self) -> None:
         return None
