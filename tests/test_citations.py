@@ -96,6 +96,13 @@ def test_numbers_match_chinese_numerals_in_the_passage() -> None:
     assert verify("受到开除处分的，用人单位依法解除劳动合同（第37条）[1]。", [p])[1][0].supported
 
 
+def test_an_article_label_is_no_count() -> None:
+    # 第一千零三条 names article 1003: its 零三条 is not "three articles" the passage would have to state.
+    p = Passage(chunk_id="c#1003", doc_id="c", text="第1003条　自然人享有身体权。", score=1.0)
+    assert verify("第一千零三条规定，自然人享有身体权[1]。", [p])[1][0].supported
+    assert not verify("自然人享有身体权，共三条[1]。", [p])[1][0].supported
+
+
 def test_a_claim_naming_its_document_is_supported_by_title_and_text() -> None:
     p = Passage(
         chunk_id="plan#1", doc_id="plan", text="到2027年，全省软件业务收入突破3.2万亿元。", score=1.0,

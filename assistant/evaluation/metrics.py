@@ -15,7 +15,7 @@ from typing import Any
 
 from ..citations import SimilarityFn, check_support, claims_support, parse_claims
 from ..prompts import CITATION_RE, LANGUAGES, is_refusal, render
-from ..textutil import HAN, coverage, normalize, units
+from ..textutil import ARTICLE_LABEL, HAN, cn_number, coverage, normalize, section_label, units
 from ..types import Answer, Passage
 from .suite import FALSE_WORDS, TRUE_WORDS, SuiteItem
 
@@ -143,7 +143,7 @@ def list_recall(answer: Answer, gold_sections: list[str], gold_docs: list[str]) 
     if not gold_sections:
         return None
     cited = {
-        c.passage.section.split(">")[-1].strip()
+        section_label(c.passage.section)
         for c in answer.citations
         if c.supported and (not gold_docs or c.passage.doc_id in gold_docs)
     }
@@ -464,14 +464,9 @@ def edition_correct(item: SuiteItem, answer: Answer) -> float | None:
     return float(bool(relevant) and all(d in gold for d in relevant))
 
 
-_ARTICLE_LABEL = re.compile(r"第([一二三四五六七八九十百千零〇两\d]+)条")
-
-
 def article_numbers(labels: Iterable[str]) -> set[int]:
     """第五十八条 / 第58条 -> 58, for every article label in `labels`."""
-    from ..versions.dates import cn_int
-
-    return {n for label in labels for m in _ARTICLE_LABEL.finditer(label) if (n := cn_int(m.group(1)))}
+    return {n for label in labels for m in ARTICLE_LABEL.finditer(label) if (n := cn_number(m.group(1)))}
 
 
 def diff_recall(found: Iterable[str], gold: Iterable[str]) -> float | None:
