@@ -83,15 +83,19 @@ GLOSSARY: list[tuple[str, str]] = [  # (English pattern, Chinese alternatives)
 ]
 
 
+# GLOSSARY compiled once: (English pattern, Chinese pattern, the first Chinese alternative).
+_TERMS = [(re.compile(en), re.compile(zh), zh.split("|")[0]) for en, zh in GLOSSARY]
+
+
 def _terms_match(claim: str, passage: Passage) -> bool:
     """Whether every glossary term of a cross-language claim has its counterpart in the passage."""
     source = f"{passage.title}\n{passage.section}\n{passage.text}"
     if language_of(claim) == "en":
         lowered = claim.lower()
-        return all(re.search(zh, source) for en, zh in GLOSSARY if re.search(en, lowered))
+        return all(zh.search(source) for en, zh, _ in _TERMS if en.search(lowered))
     lowered = source.lower()
     # Chinese claim over an English passage: only whole terms (the first alternative), not single characters.
-    return all(re.search(en, lowered) for en, zh in GLOSSARY if len(term := zh.split("|")[0]) > 1 and term in claim)
+    return all(en.search(lowered) for en, _, term in _TERMS if len(term) > 1 and term in claim)
 
 
 _TRAILING_MARKERS = re.compile(r"([。！？；!?;.])(\s*)((?:" + CITATION_RE.pattern + r")+)")
