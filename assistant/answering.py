@@ -17,7 +17,16 @@ from collections.abc import Callable
 from .catalog import Catalog
 from .lists import passage_of
 from .query import CHOICE, COMPARISON, DEFINITION, FACT, LIST, PROCEDURE, TRUE_FALSE, YESNO, Query, value_pattern
-from .textutil import content_units, coverage, language_of, normalize, split_sentences, units, weighted_coverage
+from .textutil import (
+    content_units,
+    coverage,
+    language_of,
+    normalize,
+    section_label,
+    split_sentences,
+    units,
+    weighted_coverage,
+)
 from .types import Citation, Passage
 
 SimilarityFn = Callable[[str, list[str]], list[float]]
@@ -197,7 +206,7 @@ def quote_answer(
             floor = 0.35
         else:
             # With the title and section, a short sentence ("认定有效期为3年。") says what it is about.
-            context = f"{p.title} {p.section.split('>')[-1]} "
+            context = f"{p.title} {section_label(p.section)} "
             scores = similarity(query.standalone, [context + c for c in candidates])  # type: ignore[misc]
             floor = 0.4
         for sc, sentence in zip(scores, candidates, strict=True):

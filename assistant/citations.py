@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .prompts import CITATION_RE
-from .textutil import cn_number, content_units, coverage, language_of, normalize, split_sentences, units
+from .textutil import ARTICLE_LABEL, cn_number, content_units, coverage, language_of, normalize, split_sentences, units
 from .types import Citation, Passage
 
 # A claim is supported when this share of its content units occurs in the passage.
@@ -44,8 +44,10 @@ def _numbers(text: str, *, translated: bool = False) -> set[str]:
 
 
 def _counts(text: str) -> set[str]:
-    """Counts written in Chinese numerals before a unit ("两次", "五年"), as digits."""
-    return {str(n) for m in _CN_COUNT.finditer(normalize(text)) if (n := cn_number(m.group(1))) is not None}
+    """Counts written in Chinese numerals before a unit ("两次", "五年"), as digits. Article labels are no counts:
+    they go first (the look-behind alone reads the 零三条 of 第一千零三条 as 3)."""
+    text = ARTICLE_LABEL.sub(" ", normalize(text))
+    return {str(n) for m in _CN_COUNT.finditer(text) if (n := cn_number(m.group(1))) is not None}
 
 
 _LIST_LEAD = re.compile(r"^\s*(?:[(（]\d{1,3}[)）]|\d{1,3}[.、．)）])(?!\d)\s*")
@@ -81,15 +83,19 @@ GLOSSARY: list[tuple[str, str]] = [  # (English pattern, Chinese alternatives)
 ]
 
 
+# GLOSSARY compiled once: (English pattern, Chinese pattern, the first Chinese alternative).
+_TERMS = [(re.compile(en), re.compile(zh), zh.split("|")[0]) for en, zh in GLOSSARY]
+
+
 def _terms_match(claim: str, passage: Passage) -> bool:
     """Whether every glossary term of a cross-language claim has its counterpart in the passage."""
     source = f"{passage.title}\n{passage.section}\n{passage.text}"
     if language_of(claim) == "en":
         lowered = claim.lower()
-        return all(re.search(zh, source) for en, zh in GLOSSARY if re.search(en, lowered))
+        return all(zh.search(source) for en, zh, _ in _TERMS if en.search(lowered))
     lowered = source.lower()
     # Chinese claim over an English passage: only whole terms (the first alternative), not single characters.
-    return all(re.search(en, lowered) for en, zh in GLOSSARY if len(term := zh.split("|")[0]) > 1 and term in claim)
+    return all(en.search(lowered) for en, _, term in _TERMS if len(term) > 1 and term in claim)
 
 
 _TRAILING_MARKERS = re.compile(r"([。！？；!?;.])(\s*)((?:" + CITATION_RE.pattern + r")+)")

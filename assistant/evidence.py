@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .query import Query
-from .textutil import content_units, language_of, split_sentences, units, weighted_coverage
+from .textutil import content_units, language_of, section_label, split_sentences, units, weighted_coverage
 from .types import Passage
 
 SimilarityFn = Callable[[str, list[str]], list[float]]
@@ -117,7 +117,7 @@ class Evidence:
 
 def passage_header(passage: Passage, with_title: bool) -> str:
     """《title》 and the last section label (e.g. 第十二条), kept short: both cost prompt tokens."""
-    section = passage.section.split(" > ")[-1].lstrip("# ").strip() if passage.section else ""
+    section = section_label(passage.section)
     if len(section) > 24:
         section = section[:24] + "…"
     parts = [f"《{passage.title}》" if with_title and passage.title else "", section]

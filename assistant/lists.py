@@ -10,12 +10,20 @@ from dataclasses import dataclass
 
 from .catalog import Catalog, ChunkRecord
 from .query import Query
-from .textutil import content_units, split_sentences, units, weighted_coverage
+from .textutil import (
+    ARTICLE_LABEL,
+    content_units,
+    join_section,
+    section_label,
+    section_parts,
+    split_sentences,
+    units,
+    weighted_coverage,
+)
 from .types import Passage
 
 MAX_ITEMS = 12
 MAX_SECTIONS = 30
-ARTICLE_LABEL = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
 _NUMBER_ONLY = re.compile(r"[\d一二三四五六七八九十]+[、.．)）]?|（[\d一二三四五六七八九十]+）|\([\d一二三四五六七八九十]+\)")
 _ENUM = re.compile(r"(?:^|(?<=[。；;：:\n]))\s*(?:（[一二三四五六七八九十]+）|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+是|\d+[.、．)]|[①-⑳])")
 
@@ -32,19 +40,21 @@ class ListPlan:
 
 
 def _container(section: str) -> str:
-    parts = [p.strip() for p in section.split(">")]
-    return " > ".join(parts[:-1])
+    """The path of what holds the section ('第三章 总则 > 第十二条' -> '第三章 总则'; '' at the top)."""
+    return join_section(section_parts(section)[:-1])
 
 
 def _item_text(text: str, section: str, limit: int = 90) -> str:
     """An item's words: the first sentence of the article or section body (its label and heading lines dropped),
     cut at a clause near `limit`."""
-    labels = {p.strip().lstrip("# ").strip() for p in section.split(">")}
+    labels = set(section_parts(section))
     lines = [line.strip() for line in text.strip().splitlines()]
     while lines and (not lines[0] or lines[0].startswith("#") or lines[0].lstrip("# ").strip() in labels):
         lines.pop(0)
-    body = ARTICLE_LABEL.sub("", "\n".join(lines)).strip()
-    body = re.sub(r"^(?:\d+[.、．)]|（[一二三四五六七八九十\d]+）|\([一二三四五六七八九十\d]+\))\s*", "", body)
+    body = "\n".join(lines)
+    if m := ARTICLE_LABEL.match(body):
+        body = body[m.end() :]
+    body = re.sub(r"^(?:\d+[.、．)]|（[一二三四五六七八九十\d]+）|\([一二三四五六七八九十\d]+\))\s*", "", body.strip())
     spans = split_sentences(body)
     first = body[spans[0][0] : spans[0][1]] if spans else body
     if first.endswith(("：", ":")) and len(spans) > 1:  # "…符合以下条件：" — the list that follows is the content
@@ -83,22 +93,22 @@ def plan_list(query: Query, passages: list[Passage], catalog: Catalog, named_doc
     title_units = content_units(records[0].title) if records else set()
     groups: dict[str, list[ChunkRecord]] = {}
     for rec in records:
-        if ">" in rec.chunk.section:
-            groups.setdefault(_container(rec.chunk.section), []).append(rec)
+        if container := _container(rec.chunk.section):
+            groups.setdefault(container, []).append(rec)
     if not groups:
         return None
     # The chapter whose heading carries the question's words (not the document's own title words).
     subject = wanted - title_units or wanted
-    heading_scores = {g: weighted_coverage(subject, set(units(g.split(">")[-1])), query.idf) for g in groups}
+    heading_scores = {g: weighted_coverage(subject, set(units(section_label(g))), query.idf) for g in groups}
     target, score = max(heading_scores.items(), key=lambda kv: kv[1])
     if score < 0.1:
-        in_doc = [_container(p.section) for p in passages[:5] if p.doc_id == doc_id and ">" in p.section]
+        in_doc = [c for p in passages[:5] if p.doc_id == doc_id and (c := _container(p.section))]
         common = max(set(in_doc), key=in_doc.count) if in_doc else None
         if common is None or in_doc.count(common) < 2 or common not in groups:
             return None
         # Without a heading that matches, only a law's chapter (its articles) is trusted as the list; numbered
         # headings in other documents (a FAQ compilation's "一、…") do not make their contents one list.
-        if not all(ARTICLE_LABEL.match(r.chunk.section.split(">")[-1].strip()) for r in groups[common]):
+        if not all(ARTICLE_LABEL.match(section_label(r.chunk.section)) for r in groups[common]):
             return None
         target = common
     firsts: dict[str, ChunkRecord] = {}
@@ -110,14 +120,14 @@ def plan_list(query: Query, passages: list[Passage], catalog: Catalog, named_doc
         return None
     items = []
     for section, rec in list(firsts.items())[:MAX_ITEMS]:
-        label = section.split(">")[-1].strip().lstrip("# ")
+        label = section_label(section)
         if _NUMBER_ONLY.fullmatch(label):  # "1、" says nothing: the text is the item
             label = ""
         text = _item_text(rec.chunk.text, section)
         colon = "：" if query.language == "zh" or re.search(r"[\u4e00-\u9fff]", text) else ": "
         items.append((passage_of(rec), f"{label}{colon}{text}" if text and label else text or label))
     title = records[0].title if records else ""
-    heading = target.split(">")[-1].strip().lstrip("# ")
+    heading = section_label(target)
     zh = query.language == "zh"
     more = len(firsts) - len(items)
     tail = (f"（另有{more}项，见原文）" if zh else f" ({more} more in the document)") if more > 0 else ""

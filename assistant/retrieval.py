@@ -14,18 +14,18 @@ from .evidence import score as evidence_score
 from .index import Index
 from .query import Query
 from .store import date_to_int
-from .textutil import cn_number, content_units, language_of, normalize
+from .textutil import ARTICLE_LABEL, cn_number, content_units, language_of, normalize, section_label
 from .types import Filters, Passage
 from .versions.filtering import chunks_except, excluded_editions
 from .versions.library import annotate_passages
 
 _TITLE_QUOTE = re.compile(r"《([^》]{2,80})》")
-_ARTICLE = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)条")
 _ARTICLE_EN = re.compile(r"(?<![a-z])article\s+(\d+)\b", re.I)
 
 
 def article_numbers(text: str) -> set[int]:
-    found = {cn_number(m) for m in _ARTICLE.findall(text)} | {int(m) for m in _ARTICLE_EN.findall(text)}
+    """The numbers of the articles `text` names: 第十二条 and Article 12 are both 12."""
+    found = {cn_number(m.group(1)) for m in ARTICLE_LABEL.finditer(text)} | {int(m) for m in _ARTICLE_EN.findall(text)}
     return {n for n in found if n}
 
 
@@ -183,12 +183,12 @@ class Retriever:
         if wanted_articles:
             for cid in list(fused):
                 rec = records.get(cid)
-                if rec and article_numbers(rec.chunk.section.split(">")[-1]) & wanted_articles:
+                if rec and article_numbers(section_label(rec.chunk.section)) & wanted_articles:
                     fused[cid] += 1.0 / (s.rrf_k + 1) * (2.0 if rec.chunk.doc_id in matches else 1.0)
             if matches:  # the named article of the named document, even if no list found it
                 for doc_id in matches:
                     for rec in self.index.catalog.doc_chunks(doc_id):
-                        tail = rec.chunk.section.split(">")[-1]
+                        tail = section_label(rec.chunk.section)
                         if article_numbers(tail) & wanted_articles and rec.chunk.chunk_id not in fused:
                             fused[rec.chunk.chunk_id] = 2.5 / (s.rrf_k + 1)
                             records[rec.chunk.chunk_id] = rec

@@ -19,6 +19,11 @@ CJK_PUNCT = "\u3000-\u303f\uff00-\uffef"
 # CN_NUMERALS: the characters of Chinese numerals (第十二条, 二〇二四年, 两千).
 CN_NUMERALS = "零〇一二三四五六七八九十百千两"
 
+# A Chinese article label anywhere in a text: 第十二条, 第一百零三条, 第1003条, 第十条之一 (an inserted article).
+# Group 1 is the article's number as written. The one definition for lists, retrieval, citations, versions and
+# evaluation; it accepts every label the chunker makes (chunking/labels.py). Anchor it with `.match`.
+ARTICLE_LABEL = re.compile(f"第([{CN_NUMERALS}\\d]+)条(?:之[{CN_NUMERALS}]+)?")
+
 HAN_RE = re.compile(f"[{HAN}]")
 _CJK = HAN_RE
 _CJK_RUN = re.compile(f"[{HAN}]+")
@@ -207,3 +212,9 @@ def section_parts(section: str) -> list[str]:
     """The labels of a section path, outermost first, without Markdown '#' marks ('' gives [])."""
     parts = (p.strip().lstrip("#").strip() for p in section.split(SECTION_SEP.strip()))
     return [p for p in parts if p]
+
+
+def section_label(section: str) -> str:
+    """The innermost label of a section path ('第三章 总则 > 第十二条' -> '第十二条'; '' when it has none)."""
+    parts = section_parts(section)
+    return parts[-1] if parts else ""

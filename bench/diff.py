@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.evaluation.metrics import diff_recall  # noqa: E402
+from assistant.evaluation.article_metrics import diff_recall  # noqa: E402
 from assistant.types import Document  # noqa: E402
 from assistant.versions import build_library, diff_documents, version_meta  # noqa: E402
 from assistant.versions.library import DocInput  # noqa: E402

@@ -55,6 +55,18 @@ def test_cross_language_uses_similarity() -> None:
     assert not cites[0].supported
 
 
+def test_cross_language_claim_needs_the_counterpart_of_each_glossary_term() -> None:
+    def similarity(claim: str, sentences: list[str]) -> list[float]:
+        return [0.8 for _ in sentences]
+
+    # "fines" has no 罚款/罚金 in the passage: a similar-sounding sentence is not support.
+    assert not check_support("Projects are fined up to 8 million yuan (800万元).", P1, similarity)[0]
+    assert check_support("Projects get a reward of up to 8 million yuan (800万元).", P1, similarity)[0]
+    english = Passage(chunk_id="e#1", doc_id="e", text="Violators pay a fine of up to 500 yuan.", score=1.0)
+    assert check_support("违反者最高处以500元罚款。", english, similarity)[0]
+    assert not check_support("违反者最高获得500元补贴。", english, similarity)[0]
+
+
 def test_claims_and_recall() -> None:
     answer = "给予最高800万元奖励[1]。每年培养人才2000名[2]。另有其他说法。"
     claims = parse_claims(answer)
@@ -94,6 +106,13 @@ def test_bare_verdicts_are_not_checkable_claims() -> None:
 def test_numbers_match_chinese_numerals_in_the_passage() -> None:
     p = Passage(chunk_id="r#37", doc_id="r", text="第三十七条　受到开除处分的，用人单位依法解除劳动合同。", score=1.0)
     assert verify("受到开除处分的，用人单位依法解除劳动合同（第37条）[1]。", [p])[1][0].supported
+
+
+def test_an_article_label_is_no_count() -> None:
+    # 第一千零三条 names article 1003: its 零三条 is not "three articles" the passage would have to state.
+    p = Passage(chunk_id="c#1003", doc_id="c", text="第1003条　自然人享有身体权。", score=1.0)
+    assert verify("第一千零三条规定，自然人享有身体权[1]。", [p])[1][0].supported
+    assert not verify("自然人享有身体权，共三条[1]。", [p])[1][0].supported
 
 
 def test_a_claim_naming_its_document_is_supported_by_title_and_text() -> None:

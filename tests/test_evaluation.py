@@ -18,18 +18,12 @@ from typer.testing import CliRunner
 
 from assistant.citations import verify
 from assistant.evaluation import compare_runs, load_suite, run_suite, summarize, to_ragas
+from assistant.evaluation.answer_metrics import contains_answer, exact_match, parse_choice, token_f1
 from assistant.evaluation.command import eval_command
-from assistant.evaluation.metrics import (
-    citation_metrics,
-    contains_answer,
-    exact_match,
-    gold_rank,
-    judge_answer,
-    parse_choice,
-    score_item,
-    token_f1,
-)
+from assistant.evaluation.judge import judge_answer
+from assistant.evaluation.metrics import score_item
 from assistant.evaluation.report import render_html, write_reports
+from assistant.evaluation.retrieval_metrics import citation_metrics, gold_rank
 from assistant.evaluation.runner import RESULTS_FILE, RunMismatchError, read_results
 from assistant.evaluation.suite import SuiteError, SuiteItem, format_question, parse_item, write_jsonl
 from assistant.events import Event, Final, Sources, Token

@@ -65,6 +65,22 @@ def test_kb_commands_and_no_cross_talk(small_corpus: Path, tmp_path: Path) -> No
     assert json.loads(invoke("status", "--index", index, "--json")[1])["documents"] == 2  # default untouched
 
 
+def test_kb_command_exit_codes(tmp_path: Path) -> None:
+    """2 for a name that cannot be used (malformed, taken, the default one), 1 for one that does not exist."""
+    index = tmp_path / "idx"
+    assert invoke("kb", "create", "a", "--index", index)[0] == 0
+    code, out = invoke("kb", "create", "a", "--index", index)
+    assert code == 2 and "already exists" in out
+    assert invoke("kb", "create", "../evil", "--index", index)[0] == 2
+    code, out = invoke("kb", "remove", "default", "--index", index, "--yes")
+    assert code == 2 and "cannot be removed" in out
+    code, out = invoke("kb", "remove", "elsewhere", "--index", index, "--yes")
+    assert code == 1 and "No knowledge base 'elsewhere'" in out
+    declined = runner.invoke(app, ["kb", "remove", "a", "--index", str(index)], input="n\n")
+    assert declined.exit_code == 1 and (index / "kb" / "a").is_dir()
+    assert invoke("kb", "remove", "a", "--index", index, "--yes")[0] == 0 and not (index / "kb" / "a").exists()
+
+
 def test_collection_names_embedded_unchanged_server_per_folder(tmp_path: Path) -> None:
     a = load_settings(store={"path": tmp_path / "a"})
     b = load_settings(store={"path": tmp_path / "b"})

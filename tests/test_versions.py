@@ -414,7 +414,7 @@ def test_excluded_editions_respect_named_documents() -> None:
 
 
 def test_edition_accuracy_and_diff_recall_metrics() -> None:
-    from assistant.evaluation.metrics import diff_recall, edition_correct
+    from assistant.evaluation.article_metrics import diff_recall, edition_correct
     from assistant.evaluation.suite import SuiteItem
 
     def answer(*doc_ids: str, text: str = "") -> object:

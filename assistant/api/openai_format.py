@@ -7,6 +7,7 @@ for each citation (n, doc_id, title, section, page, quote, supported, edition, e
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -111,6 +112,11 @@ def completion(answer: Answer, model: str, cid: str | None = None) -> dict[str, 
         "citations": citations(answer),
         "refused": answer.refused,
     }
+
+
+def sse(data: dict[str, Any] | str) -> str:
+    """One server-sent event: `data` as JSON (a string such as "[DONE]" as it is)."""
+    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 def chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from ..errors import AssistantError
 
 if TYPE_CHECKING:
     from ..engine import Engine
-    from .metrics import JudgeFn
+    from .judge import JudgeFn
     from .runner import ProgressFn
 
 

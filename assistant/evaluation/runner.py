@@ -18,7 +18,8 @@ from ..citations import SimilarityFn
 from ..errors import AssistantError
 from ..events import Event, collect
 from ..types import Answer, Filters
-from .metrics import MEAN_METRICS, JudgeFn, judge_answer, score_item, summarize, verdict
+from .judge import JudgeFn, judge_answer
+from .metrics import MEAN_METRICS, score_item, summarize, verdict
 from .suite import SuiteItem, format_question, to_ragas, write_jsonl
 
 RESULTS_FILE = "results.jsonl"

@@ -7,21 +7,19 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ..textutil import ARTICLE_LABEL
 from .compare import Comparison
 from .diff import Diff, diff_documents
 from .library import _CatalogLike, library_for
 
-_ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+条(?:之[一二三四五六七八九十]+)?")
-
 
 def article_of(section: str) -> str | None:
     """The article label of a section path: "第七章 法律责任 > 第五十八条" -> "第五十八条"."""
-    found = _ARTICLE.findall(section)
+    found = [m.group(0) for m in ARTICLE_LABEL.finditer(section)]
     return found[-1] if found else None
 
 

@@ -1,0 +1,43 @@
+"""OCR for pages that have no usable text: scanned PDF pages and images inside DOCX files.
+
+`recognition`: RapidOCR on one image, in the orientation that reads best (the model loads on
+first use, never at import). `pages`: when a PDF page needs OCR, and `ocr_pdf_pages` / `ocr_images`,
+which recognise pages one by one, report progress per page and keep each recognised page in the
+on-disk `cache`, keyed by the file's content hash and the page number, so an ingest killed in the
+middle of a 300-page scan resumes where it stopped.
+"""
+
+from .cache import CACHE_VERSION, PageCache, content_key
+from .pages import (
+    OCROptions,
+    OCRProgress,
+    garbled_share,
+    mean_confidence,
+    ocr_images,
+    ocr_meta,
+    ocr_pdf_pages,
+    page_needs_ocr,
+    render_pdf_page,
+)
+from .recognition import OCREngine, PageOCR, RapidOCREngine, default_engine, lines_to_text, recognise_image
+
+__all__ = [
+    "CACHE_VERSION",
+    "OCREngine",
+    "OCROptions",
+    "OCRProgress",
+    "PageCache",
+    "PageOCR",
+    "RapidOCREngine",
+    "content_key",
+    "default_engine",
+    "garbled_share",
+    "lines_to_text",
+    "mean_confidence",
+    "ocr_images",
+    "ocr_meta",
+    "ocr_pdf_pages",
+    "page_needs_ocr",
+    "recognise_image",
+    "render_pdf_page",
+]
