@@ -29,6 +29,7 @@ from .llm import GenerationRequest, LLMBackend, make_backend
 from .prompts import answer_messages, is_refusal, refusal_sentence
 from .query import Query, check_question, value_pattern
 from .retrieval import RetrievalResult, Retriever
+from .textutil import section_label
 from .types import Answer, Citation, Document, Filters, Passage
 
 __all__ = ["Engine", "Turn", "is_follow_up"]
@@ -359,7 +360,7 @@ class Engine:
             return
         n, sentence = quoted
         p = passages[n - 1]
-        where = f"《{p.title}》" + (p.section.split(">")[-1].strip().lstrip("# ") if p.section else "")
+        where = f"《{p.title}》" + section_label(p.section)
         lead = f"根据{where}：“{sentence}”" if language == "zh" else f"According to {where}: “{sentence}”"
         answer.text, answer.citations = verify(f"{lead}[{n}]", passages, self.similarity)
         answer.quoted = True
