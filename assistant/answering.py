@@ -305,7 +305,12 @@ def option_evidence(query: Query, passages: list[Passage], top: int = 5) -> list
     wanted = content_units(a.stem)
     stated, i = max((weighted_coverage(wanted, got, query.idf), i) for i, got in enumerate(have))
     statement, sentence = normalize(a.stem), sentences[i]
-    turned = bool(_NEGATION.search(statement)) != bool(_NEGATION.search(sentence))
+    # The sentence turns the statement around when it negates something the statement asserts ("不得延期使用"
+    # against "可以申请延期使用"), or states without a negation what the statement negates.
+    if _NEGATION.search(statement):
+        turned = not _NEGATION.search(sentence)
+    else:
+        turned = any(set(units(sentence[m.end() : m.end() + 4])) & wanted for m in _NEGATION.finditer(sentence))
     if turned or not _figures_in(_FIGURE.findall(statement), sentence):
         return [0.0, stated]
     return [stated, 0.0]

@@ -153,6 +153,28 @@ def test_choice_options_and_reason() -> None:
     assert answering.render_choice(q, "A", "采矿许可证", why) == "A. 采矿许可证[1]。依据：“开采稀土资源，应当依法取得采矿许可证。”[1]"
 
 
+def test_option_evidence_without_a_model() -> None:
+    talent = Passage(chunk_id="g#3", doc_id="g", text="实施软件人才“广聚计划”，每年培养软件人才10万人。对首版次软件给予奖励5万元。", score=1.0)
+    q = Query.make("行动方案提出每年培养软件人才多少人？\nA. 5万人\nB. 10万人\nC. 15万人\n请先写出正确选项的字母，再说明依据。")
+    scores = answering.option_evidence(q, [talent])
+    assert scores[1] > 0.3 and scores[0] == scores[2] == 0.0  # the figure with its unit, in a sentence on the question
+    licence = Passage(chunk_id="r#9", doc_id="r", text="开采稀土资源，应当依法取得采矿许可证。", score=1.0)
+    q = Query.make("稀土开采应当取得什么证照？\nA. 采矿许可证\nB. 营业执照\n请先写出正确选项的字母，再说明依据。")
+    first, second = answering.option_evidence(q, [licence])
+    assert first > 0.5 and second == 0.0
+    # True/false: the statement as the passage has it, or turned around by 不得 / other figures.
+    vouchers = Passage(chunk_id="s#9", doc_id="s", text="算力券有效期为自发放之日起12个月，逾期未使用的额度自动作废，不得延期使用。", score=1.0)
+    tf = "\n请先回答“正确”或“错误”，再说明依据。"
+    true, false = answering.option_evidence(Query.make("判断：算力券有效期为自发放之日起12个月。" + tf), [vouchers])
+    assert true > 0.5 and false == 0.0
+    true, false = answering.option_evidence(Query.make("判断：算力券逾期未使用的额度可以申请延期使用。" + tf), [vouchers])
+    assert true == 0.0 and false > 0.5
+    true, false = answering.option_evidence(Query.make("判断：算力券有效期为自发放之日起6个月。" + tf), [vouchers])
+    assert true == 0.0 and false > 0.5
+    # Across languages only figures compare: an English statement gets no vote.
+    assert answering.option_evidence(Query.make("True or false: vouchers can be extended.\nAnswer True or False."), [vouchers]) == [0.0, 0.0]
+
+
 def test_a_model_going_round_in_a_loop_is_cut_at_the_first_repeat() -> None:
     looping = (
         "申请网络预约出租汽车驾驶员证需具备以下条件：[3]\n1. 已取得出租汽车驾驶员从业资格的人员[1]；\n"
