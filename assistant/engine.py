@@ -353,7 +353,7 @@ class Engine:
         # the value asked for is not given; else the refusal with the related passages.
         quoted = answering.quote_answer(query, passages, None, self.similarity)
         if quoted is None and supported and answering.says_something(text, answering.on_topic(query, citations)):
-            answer.text, answer.citations = answering.not_stated(query) + text, citations
+            answer.text, answer.citations, answer.not_stated = answering.not_stated(query) + text, citations, True
             return
         if quoted is None:
             answer.text, answer.refused, answer.citations = refusal_sentence(language), True, []

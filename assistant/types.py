@@ -146,6 +146,7 @@ class Answer:
     unverified: str = ""  # the model's answer when it was not used (unsupported, off target, or a refusal)
     analysis: dict[str, Any] = field(default_factory=dict)  # what the question asks for (assistant.query.Analysis)
     quoted: bool = False  # the answer quotes the evidence because the model's did not answer the question
+    not_stated: bool = False  # the documents say something related, but not the value asked for (the answer says so)
     option_scores: dict[str, float] = field(default_factory=dict)  # choice questions: the model's log-probabilities
     option_evidence: dict[str, float] = field(default_factory=dict)  # … and how well the evidence supports each (0..1)
 
@@ -160,6 +161,7 @@ class Answer:
             "error": self.error,
             "unverified_answer": self.unverified or None,
             "quoted": self.quoted,
+            "not_stated": self.not_stated,
             "option_scores": self.option_scores or None,
             "option_evidence": self.option_evidence or None,
             "analysis": self.analysis,

@@ -190,7 +190,7 @@ def test_a_model_going_round_in_a_loop_is_cut_at_the_first_repeat() -> None:
 def test_a_supported_answer_without_the_value_asked_says_the_value_is_not_given(engine: Engine) -> None:
     # The FAQ says where to apply but gives no date: the answer says so and gives what it does say.
     answer = engine.ask("居住证申请人什么时候去派出所办理？")
-    assert not answer.refused
+    assert not answer.refused and answer.not_stated  # the evaluation counts it as declining the question
     assert answer.text.startswith("文件没有写明具体日期；相关规定如下：") and "派出所" in answer.text
     assert any(c.supported for c in answer.citations)
     # A supported "claim" that only names the document is not something said.

@@ -375,3 +375,12 @@ def test_report_html_is_self_contained_with_svg_plots(tmp_path: Path, suite_item
     assert page.index("首版次") > 0 and "300万元" in page
     write_jsonl(rows, tmp_path / "copy.jsonl")
     assert len(read_results(tmp_path / "copy.jsonl")) == 3
+
+
+def test_an_answer_that_says_the_value_is_not_stated_counts_as_declining() -> None:
+    said = answer("文件没有写明具体金额；相关规定如下：给予奖励[1]。", [P1])
+    said.not_stated = True
+    unanswerable = score_item(item(id="u", answer=[], answerable=False, doc_id=None), said, said.text)
+    answerable = score_item(item(id="a"), said, said.text)
+    assert unanswerable["refused"] and unanswerable["refusal_correct"]
+    assert answerable["refused"] and answerable["false_refusal"] == 1.0

@@ -179,5 +179,9 @@ def parse_choice(answer: str, item: SuiteItem) -> tuple[str | None, str]:
 
 
 def is_refused(answer: Answer) -> bool:
-    """Whether the answer declined (the engine's flag, or the shared refusal sentence / a close variant)."""
-    return answer.refused or (bool(answer.text.strip()) and is_refusal(answer.text, answer.language or None))
+    """Whether the answer declined (the engine's flag, or the shared refusal sentence / a close variant). An answer
+    that says the documents do not state the value asked for counts as declining it, for refusal accuracy and
+    false refusals alike."""
+    if answer.refused or answer.not_stated:
+        return True
+    return bool(answer.text.strip()) and is_refusal(answer.text, answer.language or None)
