@@ -333,7 +333,7 @@ def reason(query: Query, passages: list[Passage], numbers: list[int], option: st
     return (best[1], best[2]) if best and best[0] > 0.2 else None
 
 
-def render_choice(query: Query, label: str, text: str, why: tuple[int, str] | None) -> str:
+def render_choice(query: Query, label: str, text: str, why: tuple[int, str] | None, cite_option: bool = False) -> str:
     """"B. option text. 依据：“…”[n]" — the pick first (what choice answers are read for), then the evidence."""
     zh = query.language == "zh"
     head = (f"{label}. {text}" if query.analysis.type == CHOICE else label).rstrip("。.")
@@ -341,7 +341,7 @@ def render_choice(query: Query, label: str, text: str, why: tuple[int, str] | No
     if why is None:
         return head + end
     n, sentence = why
-    if query.analysis.type == CHOICE:  # the option is a claim too: cited to the evidence, kept only if it holds
+    if query.analysis.type == CHOICE and cite_option:  # the option is a claim too: cited when its passage holds it
         head += f"[{n}]"
     return head + end + (f"依据：“{sentence}”[{n}]" if zh else f" Basis: “{sentence}”[{n}]")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import answering, evidence, lists
 from .catalog import DocumentRecord
-from .citations import claims_support, verify
+from .citations import check_support, claims_support, verify
 from .config import Settings
 from .conversation import Turn, condense, is_follow_up
 from .errors import AssistantError, DocumentNotFoundError, IndexMissingError, LLMError
@@ -276,7 +276,9 @@ class Engine:
         combined = [s + weight * e for s, e in zip(scores, support, strict=True)]
         (word, option), _ = max(zip(picks, combined, strict=True), key=lambda x: x[1])
         shown = [n for n, _ in request.evidence]
-        text = answering.render_choice(query, word, option, answering.reason(query, answer.passages, shown, option))
+        why = answering.reason(query, answer.passages, shown, option)
+        holds = why is not None and check_support(option, answer.passages[why[0] - 1], self.similarity)[0]
+        text = answering.render_choice(query, word, option, why, cite_option=holds)
         timings["first_token"] = time.perf_counter() - started
         answer.option_scores = {w: round(sc, 4) for (w, _), sc in zip(picks, scores, strict=True)}
         answer.option_evidence = {w: round(e, 4) for (w, _), e in zip(picks, support, strict=True)}

@@ -150,7 +150,8 @@ def test_choice_options_and_reason() -> None:
     p = Passage(chunk_id="r#9", doc_id="r", text="开采稀土资源，应当依法取得采矿许可证。", score=1.0)
     why = answering.reason(q, [p], [1], "采矿许可证")
     assert why == (1, "开采稀土资源，应当依法取得采矿许可证。")
-    assert answering.render_choice(q, "A", "采矿许可证", why) == "A. 采矿许可证[1]。依据：“开采稀土资源，应当依法取得采矿许可证。”[1]"
+    assert answering.render_choice(q, "A", "采矿许可证", why, cite_option=True) == "A. 采矿许可证[1]。依据：“开采稀土资源，应当依法取得采矿许可证。”[1]"
+    assert answering.render_choice(q, "A", "采矿许可证", why).startswith("A. 采矿许可证。依据")  # not held: uncited
 
 
 def test_option_evidence_without_a_model() -> None:
