@@ -37,7 +37,7 @@ def test_repl_feedback_then_suite(small_index, tmp_path: Path) -> None:  # type:
     suite = tmp_path / "feedback_suite.jsonl"
     result = CliRunner().invoke(app, ["feedback", "export", str(suite), "--index", str(index)])
     assert result.exit_code == 0, result.output
-    assert "1 👎 on refusals without a reason left out" in result.output
+    assert "1 👎 on refusals without a reason left out" in " ".join(result.output.split())  # the console wraps lines
     items = load_suite(suite)  # the eval format, validated by the evaluation runner's own reader
     assert [i.answerable for i in items] == [True, True, False]
     assert "300万元" in items[0].answers[0] and "[1]" not in items[0].answers[0]
