@@ -84,6 +84,9 @@ def evaluate_item(
         "refused": metrics["refused"],
         "error": answer.error,
         "backend": answer.backend,
+        "not_stated": answer.not_stated,
+        "option_scores": answer.option_scores or None,  # choice questions: the model's, and the evidence's, per option
+        "option_evidence": answer.option_evidence or None,
         "citations": [c.to_dict() for c in answer.citations],
         "passages": [p.to_dict() for p in answer.passages],
         "timings": {k: round(v, 4) for k, v in answer.timings.items()},
