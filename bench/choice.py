@@ -62,6 +62,9 @@ def collect(index: Path, suite: Path, every: int, offset: int, wide: float) -> l
                 "evidence": answering.option_evidence(query, result.passages),
             }  # fmt: skip
             for label, tokens in (("model", base), ("model_wide", round(base * wide))):
+                if label == "model_wide" and wide == 1.0:  # --wide 1: one forward pass per question
+                    row["model_wide"], row["model_wide_s"] = row["model"], row["model_s"]
+                    continue
                 engine.settings.llm.context_tokens = tokens
                 request = engine.build_request(query, result.passages, idf=result.idf)
                 t = time.perf_counter()
