@@ -144,9 +144,10 @@ class LLMSettings(_Section):
     choice_evidence_weight: float = Field(
         2.0,
         ge=0,
-        description="Choice and true/false questions: each option's score is the model's log-probability plus this "
-        "weight times how well the evidence supports the option (0..1); 0 = the model alone. Chosen with "
-        "bench/choice.py. The extractive backend has no model opinion, so it picks by the evidence alone.",
+        description="Multiple-choice questions: each option's score is the model's log-probability plus this "
+        "weight times how well the evidence supports the option (0..1); 0 = the model alone. True/false "
+        "questions use the model alone (the evidence made them worse). Chosen with bench/choice.py. The "
+        "extractive backend has no model opinion, so it picks by the evidence alone.",
     )
     structured_lists: bool = Field(
         True,

@@ -27,7 +27,7 @@ from .index import Index, open_index
 from .ingest import IngestReport, ProgressFn, ingest, remove_document
 from .llm import GenerationRequest, LLMBackend, make_backend
 from .prompts import answer_messages, is_refusal, refusal_sentence
-from .query import Query, check_question, value_pattern
+from .query import CHOICE, Query, check_question, value_pattern
 from .retrieval import RetrievalResult, Retriever
 from .textutil import section_label
 from .types import Answer, Citation, Document, Filters, Passage
@@ -272,7 +272,11 @@ class Engine:
             answer.error = str(exc)
             return
         support = answering.option_evidence(query, answer.passages)
+        # The evidence joins a model's opinion on multiple choice only: on true/false it made held-out questions
+        # worse (bench/choice.py). A backend without an opinion (all scores equal) goes by the evidence.
         weight = self.settings.llm.choice_evidence_weight
+        if query.analysis.type != CHOICE and len(set(scores)) > 1:
+            weight = 0.0
         combined = [s + weight * e for s, e in zip(scores, support, strict=True)]
         (word, option), _ = max(zip(picks, combined, strict=True), key=lambda x: x[1])
         shown = [n for n, _ in request.evidence]

@@ -12,7 +12,8 @@ once; then each scorer ranks the options:
   the engine's prompt, as `assistant ask` does), at the shipped evidence budget and at a wider one;
 - `evidence`: how well the best evidence sentence covers the words that set the option apart from the
   others (IDF-weighted), the no-LLM signal;
-- `model + w * evidence`: the two combined, for a grid of weights.
+- `model + w * evidence`: the two combined, for a grid of weights;
+- `shipped`: the engine's rule (evidence weight 2 on multiple choice, the model alone on true/false).
 
 Prints accuracy per scorer and type, and the prompt-processing time; asserts nothing.
 """
@@ -117,6 +118,10 @@ def report(rows: list[dict[str, Any]]) -> None:
         "model, wide evidence": lambda r, i: r["model_wide"][i],
         "evidence": lambda r, i: r["evidence"][i],
     }
+    # What the engine ships: the evidence joins the model on multiple choice only (on true/false it hurt held-out).
+    scorers["shipped: model + 2 x evidence on choice, model on true/false"] = (
+        lambda r, i: r["model"][i] + (2.0 * r["evidence"][i] if r["type"] == "choice" else 0.0)
+    )
     for w in WEIGHTS[1:]:
         scorers[f"model + {w:g} x evidence"] = lambda r, i, w=w: r["model"][i] + w * r["evidence"][i]
         scorers[f"wide + {w:g} x evidence"] = lambda r, i, w=w: r["model_wide"][i] + w * r["evidence"][i]
