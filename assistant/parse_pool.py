@@ -3,9 +3,9 @@
 `parse` is what becomes of one file before it is chunked: `load_document` (OCR included) and
 its `version_meta`. A parser from `open_parser` hands those back in file order, one
 `take(job)` per file. `InlineParser` parses a file when it is taken, in the calling process.
-`PoolParser` has files parsed ahead (at most `AHEAD_PER_WORKER` a worker, so memory stays flat
-however large the folder) by worker processes, while the ingest process chunks, embeds and
-writes. A worker is a fresh interpreter (`python -c`, not a fork and not multiprocessing's
+`PoolParser` has worker processes parse the next files while the ingest process chunks, embeds
+and writes (at most `AHEAD_PER_WORKER` files a worker not taken yet, so memory stays flat however
+large the folder). A worker is a fresh interpreter (`python -c`, not a fork and not multiprocessing's
 spawn, which would run the caller's main script again) that imports the parsers only, never
 the embedding model, Chroma or torch; it gets one file at a time over a socket and sends back
 the document, the `DocumentError`, or its OCR page progress, which is relayed to the ingest's
@@ -44,7 +44,9 @@ ProgressFn = Callable[[int, int, str], None]
 Parsed = tuple[Document, dict[str, str]]  # a loaded document and its version metadata (assistant.versions)
 ParseFn = Callable[[Path, Path, OCROptions | None], Parsed]
 
-AHEAD_PER_WORKER = 2  # enough to keep a worker busy while the ingest process embeds, few enough for flat memory
+# Files parsed or being parsed but not taken yet, per worker: while one slow file (a long OCR) is awaited, the other
+# workers read this far ahead. It bounds the parsed documents held in memory.
+AHEAD_PER_WORKER = 2
 _POLL_SECONDS = 0.25  # how often relayed OCR progress is shown while the ingest process waits for a file
 CRASHED = "the parser process stopped while reading this file (it crashed or ran out of memory)"
 
@@ -115,7 +117,7 @@ class _Worker:
         ours, theirs = socket.socketpair()
         with ours, theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER, json.dumps(sys.path), str(theirs.fileno())],
+                [sys.executable, "-c", _WORKER, json.dumps([str(p) for p in sys.path]), str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # whatever a parser library prints must not end up in `ingest --json`
