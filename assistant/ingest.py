@@ -5,6 +5,10 @@ store is touched and `complete` after; a document found `pending` is redone, and
 vector ids are deterministic, so a run killed at any point is finished by the next
 one with no duplicate and no missing chunk. Unchanged documents (same content hash
 under the same index fingerprint) are not re-read, re-chunked or re-embedded.
+
+Files are parsed ahead in parser processes (`assistant.parse_pool`, `[ingest] workers`); this
+process takes the parsed documents in file order and does everything that writes, so the
+states, failpoints and messages are the same with or without workers.
 """
 
 from __future__ import annotations
@@ -158,7 +162,7 @@ def _index_files(
     report: IngestReport,
     progress: ProgressFn | None,
 ) -> set[str]:
-    """(Re)index the new and changed files, parsed ahead in parser processes; returns the doc ids of the files."""
+    """(Re)index the new and changed files, in order, as `open_parser` hands them over; returns the files' doc ids."""
     steps = _plan(files, known, settings.index_fingerprint())
     all_ids = {step.doc_id for step in steps}
     titles = {d.doc_id: d.title for d in known.values()}
