@@ -10,7 +10,7 @@ file is a distinct document with its own chunks. Then, in a child process (so pe
 ingest's own): a full ingest with progress and ETA, and a re-ingest of the unchanged folder.
 `--docs 285 --plain` ingests the original 285 files unchanged (the README's release figure).
 `--workers N` sets `[ingest] workers` (parser processes; default: the setting's default); their
-peak RSS (the largest one's) is printed beside the ingest process's own. `--source corpus` copies
+peak RSS (the largest one's) and CPU time are printed beside the ingest process's own. `--source corpus` copies
 the sample corpus instead (PDF, DOCX, HTML, Markdown, text: where parsing costs more); files other
 than UTF-8 .txt are copied byte for byte, each copy in its own batch folder.
 Prints figures; asserts nothing.
@@ -62,15 +62,20 @@ def progress(done, total, name):
         print(f"  {done}/{total} files, {rate:.2f} docs/s, ETA {eta:.0f} s, peak RSS {peak_rss_mb():.0f} MB",
               file=sys.stderr, flush=True)
 
+def cpu_seconds(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
 r = ingest([Path(sys.argv[1])], settings, progress=progress)
 full = time.perf_counter() - started
 rss_full = peak_rss_mb()
+cpu = {"cpu_s": cpu_seconds(resource.RUSAGE_SELF), "worker_cpu_s": cpu_seconds(resource.RUSAGE_CHILDREN)}
 t = time.perf_counter(); r2 = ingest([Path(sys.argv[1])], settings); again = time.perf_counter() - t
 print(json.dumps({"docs": r.documents_total, "chunks": r.chunks_total, "seconds": full,
                   "reingest_seconds": again, "reingest_unchanged": len(r2.unchanged),
                   "reingest_embedded": r2.chunks_embedded, "failed": len(r.failed), "peak_rss_mb": rss_full,
                   "peak_rss_mb_after_reingest": peak_rss_mb(), "workers": settings.ingest.workers,
-                  "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+                  "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, **cpu}))
 """
 
 _YEAR = re.compile(r"(19|20)(\d\d)年")
@@ -159,6 +164,7 @@ def main() -> None:
             f"({r['docs'] / r['seconds']:.2f} docs/s), {r['failed']} failed, peak RSS {r['peak_rss_mb']:.0f} MB"
             f" (workers={r['workers']}; largest parser process {r['worker_peak_rss_mb']:.0f} MB)"
         )
+        print(f"CPU: ingest process {r['cpu_s']:.1f} s, parser processes {r['worker_cpu_s']:.1f} s")
         print(
             f"re-ingest unchanged: {r['reingest_seconds']:.2f} s ({r['reingest_unchanged']} unchanged, "
             f"{r['reingest_embedded']} chunks embedded), peak RSS after {r['peak_rss_mb_after_reingest']:.0f} MB"
