@@ -119,10 +119,18 @@ class KeywordIndex:
                 for stale in self.directory.parent.glob(self.directory.name + ".tmp*"):  # left by a crashed writer
                     shutil.rmtree(stale, ignore_errors=True)
                 generation = self.catalog.generation()
-                ids, tokens = self.catalog.complete_chunk_tokens()
+                # Token ids, not strings: a chunk's list holds the vocabulary's own int objects (8 bytes a token), so
+                # a 100,000-chunk index is built in a few hundred MB instead of gigabytes of token strings.
+                ids: list[str] = []
+                vocab: dict[str, int] = {}
+                corpus: list[list[int]] = []
+                for chunk_id, tokens in self.catalog.complete_chunk_tokens():
+                    ids.append(chunk_id)
+                    corpus.append([vocab.setdefault(t, len(vocab)) for t in tokens])
                 bm25 = bm25s.BM25()
                 if ids:
-                    bm25.index(tokens, show_progress=False)
+                    bm25.index((corpus, vocab), show_progress=False)
+                del corpus
                 tmp = Path(tempfile.mkdtemp(prefix=self.directory.name + ".tmp", dir=self.directory.parent))
                 if ids:
                     bm25.save(str(tmp / "bm25"), show_progress=False)

@@ -242,13 +242,21 @@ class Catalog:
         rows = self._query(f"{self._CHUNK_SELECT} WHERE c.doc_id=? AND c.ordinal=?", (doc_id, ordinal))
         return self._record(rows[0]) if rows else None
 
-    def complete_chunk_tokens(self) -> tuple[list[str], list[list[str]]]:
-        """(chunk ids, tokens) of every chunk of a complete document, in a stable order (for BM25)."""
-        rows = self._query(
-            "SELECT c.chunk_id, c.tokens FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
-            " WHERE d.status='complete' ORDER BY c.doc_id, c.ordinal"
-        )
-        return [r[0] for r in rows], [json.loads(r[1]) for r in rows]
+    def complete_chunk_tokens(self, page: int = 2000) -> Iterator[tuple[str, list[str]]]:
+        """(chunk id, tokens) of every chunk of a complete document, in a stable order (for BM25), read `page` rows
+        at a time: a large index never has all its tokens in memory as text at once."""
+        after: tuple[str, int] = ("", -1)
+        while True:
+            rows = self._query(
+                "SELECT c.chunk_id, c.tokens, c.doc_id, c.ordinal FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+                " WHERE d.status='complete' AND (c.doc_id, c.ordinal) > (?, ?) ORDER BY c.doc_id, c.ordinal LIMIT ?",
+                (*after, page),
+            )
+            for chunk_id, tokens, _, _ in rows:
+                yield chunk_id, json.loads(tokens)
+            if len(rows) < page:
+                return
+            after = (rows[-1][2], rows[-1][3])
 
     def chunk_ids_by_document(self) -> dict[str, list[str]]:
         """doc_id -> chunk ids, for every complete document (retrieval's edition filter needs no chunk texts)."""

@@ -194,6 +194,17 @@ class OCRSettings(_Section):
     )
 
 
+class IngestSettings(_Section):
+    workers: int = Field(
+        1,
+        ge=0,
+        le=32,
+        description="Parser processes that read files (PDF, DOCX, HTML, text, OCR) while the ingest process chunks, "
+        "embeds and writes them, in file order; 0: read every file in the ingest process itself. An ingest with "
+        "fewer than two files to read never starts one.",
+    )
+
+
 class Settings(BaseSettings):
     """All settings of the assistant."""
 
@@ -212,6 +223,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation.")  # type: ignore[arg-type]
     ui: UISettings = Field(default_factory=UISettings, description="Web UI.")  # type: ignore[arg-type]
     ocr: OCRSettings = Field(default_factory=OCRSettings, description="OCR of scanned pages and pictures.")  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest.")  # type: ignore[arg-type]
     api: APISettings = Field(default_factory=APISettings, description="HTTP API (/v1) of `assistant serve`.")  # type: ignore[arg-type]
     kb: str | None = Field(
         None,

@@ -22,6 +22,10 @@ class DocumentError(AssistantError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[DocumentError], tuple[str, str]]:
+        # Raised in a parser process, it reaches the ingest process pickled: rebuild it from both fields.
+        return (DocumentError, (self.path, self.reason))
+
 
 class IndexMissingError(AssistantError):
     """No index at the configured location, or it holds no documents."""

@@ -5,30 +5,33 @@ store is touched and `complete` after; a document found `pending` is redone, and
 vector ids are deterministic, so a run killed at any point is finished by the next
 one with no duplicate and no missing chunk. Unchanged documents (same content hash
 under the same index fingerprint) are not re-read, re-chunked or re-embedded.
+
+Files are parsed ahead in parser processes (`assistant.parse_pool`, `[ingest] workers`); this
+process takes the parsed documents in file order and does everything that writes, so the
+states, failpoints and messages are the same with or without workers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .attachments import attachment_meta, attachments_last
 from .bm25 import tokenize
+from .catalog import DocumentRecord
 from .chunking import chunk_document
 from .config import Settings
-from .documents import discover, doc_id_for, load_document
+from .documents import discover, doc_id_for
 from .errors import DocumentError
 from .failpoints import failpoint
 from .index import Index, open_index, token_limit, wipe_index
 from .ocr import OCROptions
+from .parse_pool import ParseJob, ProgressFn, open_parser
 from .types import Chunk, Document
-from .versions import is_sidecar, record_sidecars, version_meta
-
-# progress(done_files, total_files, current_file_name)
-ProgressFn = Callable[[int, int, str], None]
+from .versions import is_sidecar, record_sidecars
 
 
 @dataclass
@@ -114,6 +117,87 @@ def index_document(index: Index, doc: Document, content_hash: str) -> int:
     return len(chunks)
 
 
+@dataclass
+class _Step:
+    """What ingest does with one file, decided before any file is parsed."""
+
+    job: ParseJob
+    doc_id: str
+    skip: str = ""  # why the file is reported as failed and left alone
+    content_hash: str = ""
+    unchanged: bool = False
+
+
+def _plan(files: list[tuple[Path, Path]], known: dict[str, DocumentRecord], fingerprint: str) -> list[_Step]:
+    """One step a file, in order: files holding a taken document id are skipped, unchanged ones left as they are."""
+    steps: list[_Step] = []
+    seen: dict[str, Path] = {}
+    for n, (file, root) in enumerate(files):
+        step = _Step(ParseJob(n, file, root), doc_id_for(file, root))
+        steps.append(step)
+        doc_id = step.doc_id
+        if doc_id in seen:
+            step.skip = f"same document id '{doc_id}' as {seen[doc_id]}; rename one of them (skipped)"
+            continue
+        seen[doc_id] = file
+        record = known.get(doc_id)
+        if record and record.path and Path(record.path) != file.resolve() and Path(record.path).exists():
+            # Another folder's file already holds this id: replacing it would silently drop that document.
+            step.skip = f"same document id '{doc_id}' as {record.path}, already indexed; rename one of them (skipped)"
+            continue
+        try:
+            step.content_hash = file_hash(file, fingerprint)
+        except OSError as exc:  # vanished or unreadable since discovery
+            step.skip = f"cannot read file: {exc.strerror or exc}"
+            continue
+        step.unchanged = bool(record and record.status == "complete" and record.content_hash == step.content_hash)
+    return steps
+
+
+def _index_files(
+    index: Index,
+    settings: Settings,
+    files: list[tuple[Path, Path]],
+    known: dict[str, DocumentRecord],
+    report: IngestReport,
+    progress: ProgressFn | None,
+) -> set[str]:
+    """(Re)index the new and changed files, in order, as `open_parser` hands them over; returns the files' doc ids."""
+    steps = _plan(files, known, settings.index_fingerprint())
+    all_ids = {step.doc_id for step in steps}
+    titles = {d.doc_id: d.title for d in known.values()}
+    jobs = [step.job for step in steps if not step.skip and not step.unchanged]
+    ocr = OCROptions.from_settings(settings)  # None when [ocr] enabled = false
+    with closing(open_parser(jobs, settings.ingest.workers, ocr, progress, len(files))) as parser:
+        for step in steps:
+            file, doc_id = step.job.file, step.doc_id
+            if progress:
+                progress(step.job.n, len(files), file.name)
+            if step.skip:
+                report.failed.append((str(file), step.skip))
+                continue
+            if step.unchanged:
+                report.unchanged.append(doc_id)
+                continue
+            try:
+                doc, versions = parser.take(step.job)
+                # The parent's title is known here (attachments come last), and only here: it is not the parser's.
+                doc.meta.update(attachment_meta(doc_id, all_ids, titles))  # 附件 files name their parent
+                titles[doc_id] = doc.title
+                doc.meta.update(versions)  # dates, history, repeals, region (assistant.versions)
+                failpoint("parsed")
+                doc.path = str(file.resolve())  # absolute, so a later run can tell the file was removed
+                report.chunks_embedded += index_document(index, doc, step.content_hash)
+            except DocumentError as exc:
+                report.failed.append((exc.path, exc.reason))
+                continue
+            except OSError as exc:  # vanished or unreadable between discovery and reading
+                report.failed.append((str(file), f"cannot read file: {exc.strerror or exc}"))
+                continue
+            (report.updated if doc_id in known else report.added).append(doc_id)
+    return all_ids
+
+
 def remove_document(index: Index, doc_id: str) -> None:
     index.store.delete_document(doc_id)
     index.catalog.remove_document(doc_id)
@@ -146,47 +230,7 @@ def ingest(
         errors = [e for e in errors if not is_sidecar(e.path)]  # corpus.meta.csv is read below, not a document
         report.failed.extend((e.path, e.reason) for e in errors)
         known = {d.doc_id: d for d in index.catalog.documents()}
-        seen: dict[str, Path] = {}
-        fingerprint = settings.index_fingerprint()
-        ocr = OCROptions.from_settings(settings)  # None when [ocr] enabled = false
-        all_ids = {doc_id_for(f, r) for f, r in files}
-        titles = {d.doc_id: d.title for d in known.values()}
-        for n, (file, root) in enumerate(files):
-            if progress:
-                progress(n, len(files), file.name)
-            doc_id = doc_id_for(file, root)
-            if doc_id in seen:
-                report.failed.append(
-                    (str(file), f"same document id '{doc_id}' as {seen[doc_id]}; rename one of them (skipped)")
-                )
-                continue
-            seen[doc_id] = file
-            record = known.get(doc_id)
-            if record and record.path and Path(record.path) != file.resolve() and Path(record.path).exists():
-                # Another folder's file already holds this id: replacing it would silently drop that document.
-                report.failed.append(
-                    (str(file), f"same document id '{doc_id}' as {record.path}, already indexed; rename one of them (skipped)")
-                )
-                continue
-            try:
-                content_hash = file_hash(file, fingerprint)
-                if record and record.status == "complete" and record.content_hash == content_hash:
-                    report.unchanged.append(doc_id)
-                    continue
-                doc = load_document(file, root, ocr=ocr.for_file(progress, n, len(files)) if ocr else None)
-                doc.meta.update(attachment_meta(doc_id, all_ids, titles))  # 附件 files name their parent
-                titles[doc_id] = doc.title
-                doc.meta.update(version_meta(doc))  # dates, history, repeals, region (assistant.versions)
-                failpoint("parsed")
-                doc.path = str(file.resolve())  # absolute, so a later run can tell the file was removed
-                report.chunks_embedded += index_document(index, doc, content_hash)
-            except DocumentError as exc:
-                report.failed.append((exc.path, exc.reason))
-                continue
-            except OSError as exc:  # vanished or unreadable between discovery and reading
-                report.failed.append((str(file), f"cannot read file: {exc.strerror or exc}"))
-                continue
-            (report.updated if doc_id in known else report.added).append(doc_id)
+        seen = _index_files(index, settings, files, known, report, progress)
         if progress:
             progress(len(files), len(files), "")
         if prune:
@@ -204,7 +248,7 @@ def ingest(
             if record.status != "complete" and record.doc_id not in seen:
                 remove_document(index, record.doc_id)
                 report.removed.append(record.doc_id)
-        report.failed.extend(record_sidecars(index.catalog, paths, set(seen)))
+        report.failed.extend(record_sidecars(index.catalog, paths, seen))
         failpoint("before_bm25")
         if not index.keywords.is_current():  # an unchanged folder re-ingests without rebuilding BM25
             index.keywords.rebuild()

@@ -11,6 +11,7 @@ from .cache import CACHE_VERSION, PageCache, content_key
 from .pages import (
     OCROptions,
     OCRProgress,
+    file_progress,
     garbled_share,
     mean_confidence,
     ocr_images,
@@ -31,6 +32,7 @@ __all__ = [
     "RapidOCREngine",
     "content_key",
     "default_engine",
+    "file_progress",
     "garbled_share",
     "lines_to_text",
     "mean_confidence",

@@ -48,14 +48,19 @@ class OCROptions:
         """A copy whose page progress is reported through an ingest's file progress: (done, total, "name OCR p/n")."""
         if progress is None:
             return self
-
-        def report(page: int, pages: int, what: str) -> None:
-            progress(done, total, f"{what} (OCR {page}/{pages})")
-
-        return replace(self, progress=report)
+        return replace(self, progress=file_progress(progress, done, total))
 
     def cache(self) -> PageCache | None:
         return PageCache(self.cache_dir) if self.cache_dir else None
+
+
+def file_progress(progress: Callable[[int, int, str], None], done: int, total: int) -> OCRProgress:
+    """OCR page progress as an ingest's file progress: (done, total, "name (OCR p/n)")."""
+
+    def report(page: int, pages: int, what: str) -> None:
+        progress(done, total, f"{what} (OCR {page}/{pages})")
+
+    return report
 
 
 def ocr_meta(results: Iterable[PageOCR], *, pages: bool = True) -> dict[str, str]:
