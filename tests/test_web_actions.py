@@ -22,8 +22,12 @@ pytestmark = [
 ]
 
 
+STEMS, BRANCHES = "甲乙丙丁戊己庚辛壬癸", "子丑寅卯辰巳午未申酉戌亥"  # 60 distinct pairs
+
+
 class SlowLLM:
-    """Writes 60 pieces, 0.2 s apart; records how many it wrote and whether it was closed early."""
+    """Writes 60 different sentences, 0.2 s apart (a repeated one would end the answer as a model loop); records
+    how many it wrote and whether it was closed early."""
 
     name = "slow"
 
@@ -33,10 +37,10 @@ class SlowLLM:
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         try:
-            for _ in range(60):
+            for i in range(60):
                 time.sleep(0.2)
                 self.written += 1
-                yield "对主导发布开源鸿蒙发行版的企业给予补助。"
+                yield f"对{STEMS[i % 10]}{BRANCHES[i % 12]}类开源鸿蒙发行版企业给予补助。"
         finally:
             self.closed.set()
 
