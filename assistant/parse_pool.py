@@ -227,14 +227,18 @@ def serve(fd: int) -> None:
     while True:
         try:
             task, job, ocr, relay = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the ingest process is done with this worker, or gone
             return
         if ocr is not None and relay:
             ocr = replace(ocr, progress=lambda page, pages, what: conn.send(("page", page, pages, what)))
         try:
-            conn.send(("parsed", task(job.file, job.root, ocr)))
+            message = ("parsed", task(job.file, job.root, ocr))
         except Exception as exc:  # a DocumentError, or a bug: raised again in the ingest process
-            conn.send(("failed", exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}")))
+            message = ("failed", exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
+        try:
+            conn.send(message)
+        except OSError:  # the ingest process is gone
+            return
 
 
 def _picklable(exc: BaseException) -> bool:
