@@ -29,7 +29,7 @@ from .errors import DocumentError
 from .failpoints import failpoint
 from .index import Index, open_index, token_limit, wipe_index
 from .ocr import OCROptions
-from .parse_pool import ParseJob, ProgressFn, open_parser
+from .parse_pool import ParseJob, ParseSetup, ProgressFn, open_parser
 from .types import Chunk, Document
 from .versions import is_sidecar, record_sidecars
 
@@ -168,7 +168,8 @@ def _index_files(
     titles = {d.doc_id: d.title for d in known.values()}
     jobs = [step.job for step in steps if not step.skip and not step.unchanged]
     ocr = OCROptions.from_settings(settings)  # None when [ocr] enabled = false
-    with closing(open_parser(jobs, settings.ingest.workers, ocr, progress, len(files))) as parser:
+    setup = ParseSetup(ocr, progress, len(files))
+    with closing(open_parser(jobs, settings.ingest.workers, setup)) as parser:
         for step in steps:
             file, doc_id = step.job.file, step.doc_id
             if progress:

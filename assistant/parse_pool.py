@@ -66,6 +66,17 @@ def parse(file: Path, root: Path, ocr: OCROptions | None) -> Parsed:
     return doc, version_meta(doc)
 
 
+@dataclass(frozen=True)
+class ParseSetup:
+    """How an ingest's files are parsed: its OCR options (None: no OCR), its progress callback and file count (OCR
+    page progress is shown through it), and the task run on each file (`parse` but in tests)."""
+
+    ocr: OCROptions | None
+    progress: ProgressFn | None
+    total: int
+    task: ParseFn = parse
+
+
 class Parser(Protocol):
     """Parsed files, handed out in the order of the jobs the parser was opened with."""
 
@@ -78,30 +89,23 @@ class Parser(Protocol):
         ...
 
 
-def open_parser(
-    jobs: list[ParseJob],
-    workers: int,
-    ocr: OCROptions | None,
-    progress: ProgressFn | None,
-    total: int,
-    task: ParseFn = parse,
-) -> Parser:
+def open_parser(jobs: list[ParseJob], workers: int, setup: ParseSetup) -> Parser:
     """A pool of up to `workers` processes for `jobs`, or parsing in this process (no workers, or fewer than two
-    files to parse: starting a process costs more than it saves). `task` is `parse` but in tests."""
+    files to parse: starting a process costs more than it saves)."""
     if workers >= 1 and len(jobs) >= 2:
-        return PoolParser(jobs, min(workers, len(jobs)), ocr, progress, total, task)
-    return InlineParser(ocr, progress, total, task)
+        return PoolParser(jobs, min(workers, len(jobs)), setup)
+    return InlineParser(setup)
 
 
 class InlineParser:
     """Parses each file when it is taken, in this process."""
 
-    def __init__(self, ocr: OCROptions | None, progress: ProgressFn | None, total: int, task: ParseFn = parse) -> None:
-        self._ocr, self._progress, self._total, self._task = ocr, progress, total, task
+    def __init__(self, setup: ParseSetup) -> None:
+        self._setup = setup
 
     def take(self, job: ParseJob) -> Parsed:
-        ocr = self._ocr.for_file(self._progress, job.n, self._total) if self._ocr else None
-        return self._task(job.file, job.root, ocr)
+        ocr, progress, total = self._setup.ocr, self._setup.progress, self._setup.total
+        return self._setup.task(job.file, job.root, ocr.for_file(progress, job.n, total) if ocr else None)
 
     def close(self) -> None:
         pass
@@ -143,18 +147,10 @@ class _Worker:
 class PoolParser:
     """Parses files ahead, in order, in worker processes."""
 
-    def __init__(
-        self,
-        jobs: list[ParseJob],
-        workers: int,
-        ocr: OCROptions | None,
-        progress: ProgressFn | None,
-        total: int,
-        task: ParseFn = parse,
-    ) -> None:
+    def __init__(self, jobs: list[ParseJob], workers: int, setup: ParseSetup) -> None:
         self._waiting = deque(jobs)
-        self._progress, self._total, self._task = progress, total, task
-        self._ocr = replace(ocr, progress=None) if ocr else None  # a worker sends its page progress instead
+        self._progress, self._total, self._task = setup.progress, setup.total, setup.task
+        self._ocr = replace(setup.ocr, progress=None) if setup.ocr else None  # a worker sends its page progress instead
         self._limit = workers * AHEAD_PER_WORKER
         self._done: dict[int, tuple[Parsed | None, BaseException | None]] = {}  # parsed, not taken yet
         self._workers: list[_Worker] = []
@@ -227,14 +223,18 @@ def serve(fd: int) -> None:
     while True:
         try:
             task, job, ocr, relay = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the ingest process is done with this worker, or gone
             return
         if ocr is not None and relay:
             ocr = replace(ocr, progress=lambda page, pages, what: conn.send(("page", page, pages, what)))
         try:
-            conn.send(("parsed", task(job.file, job.root, ocr)))
+            message = ("parsed", task(job.file, job.root, ocr))
         except Exception as exc:  # a DocumentError, or a bug: raised again in the ingest process
-            conn.send(("failed", exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}")))
+            message = ("failed", exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
+        try:
+            conn.send(message)
+        except OSError:  # the ingest process is gone
+            return
 
 
 def _picklable(exc: BaseException) -> bool:

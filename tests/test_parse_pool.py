@@ -12,7 +12,7 @@ from assistant.errors import DocumentError
 from assistant.index import open_index
 from assistant.ingest import ingest
 from assistant.ocr import OCROptions
-from assistant.parse_pool import CRASHED, ParseJob, PoolParser, open_parser
+from assistant.parse_pool import CRASHED, ParseJob, ParseSetup, PoolParser, open_parser
 
 from . import parse_tasks
 from .conftest import CORPUS, REGULATION, make_settings
@@ -73,7 +73,7 @@ def jobs_for(folder: Path, names: list[str]) -> list[ParseJob]:
 def test_a_worker_killed_by_a_file_fails_that_file_only(tmp_path: Path) -> None:
     names = ["a.txt", "crash1.txt", "b.txt", "c.txt", "crash2.txt", "d.txt"]
     jobs = jobs_for(tmp_path, names)
-    parser = PoolParser(jobs, 2, None, None, len(jobs), parse_tasks.crash_on_crash_files)
+    parser = PoolParser(jobs, 2, ParseSetup(None, None, len(jobs), parse_tasks.crash_on_crash_files))
     try:
         outcomes = []
         for job in jobs:
@@ -89,7 +89,7 @@ def test_a_worker_killed_by_a_file_fails_that_file_only(tmp_path: Path) -> None:
 
 def test_workers_load_no_model(tmp_path: Path) -> None:
     jobs = jobs_for(tmp_path, ["a.txt", "b.txt"])
-    parser = open_parser(jobs, 2, OCROptions(), None, 2, parse_tasks.with_loaded_modules)
+    parser = open_parser(jobs, 2, ParseSetup(OCROptions(), None, 2, parse_tasks.with_loaded_modules))
     try:
         assert isinstance(parser, PoolParser)
         assert [parser.take(job)[0].meta["loaded"] for job in jobs] == ["", ""]
@@ -100,17 +100,18 @@ def test_workers_load_no_model(tmp_path: Path) -> None:
 def test_ocr_page_progress_is_relayed_and_files_report_their_place(tmp_path: Path) -> None:
     jobs = jobs_for(tmp_path, ["a.txt", "scan.txt"])
     seen: list[tuple[int, int, str]] = []
-    parser = open_parser(jobs, 1, OCROptions(), lambda *args: seen.append(args), 2, parse_tasks.with_ocr_progress)
+    setup = ParseSetup(OCROptions(), lambda *args: seen.append(args), 2, parse_tasks.with_ocr_progress)
+    parser = open_parser(jobs, 1, setup)
     try:
         for job in jobs:
             parser.take(job)
     finally:
         parser.close()
-    assert ("scan.txt p.2 (OCR 2/2)") in {what for _, _, what in seen}
+    assert "scan.txt p.2 (OCR 2/2)" in {what for _, _, what in seen}
     assert all(total == 2 for _, total, _ in seen)
 
 
 def test_one_file_is_parsed_in_process(tmp_path: Path) -> None:
     """Starting a process costs more than it saves for a single file (an upload)."""
-    assert not isinstance(open_parser(jobs_for(tmp_path, ["a.txt"]), 2, None, None, 1), PoolParser)
-    assert not isinstance(open_parser(jobs_for(tmp_path, ["a.txt", "b.txt"]), 0, None, None, 2), PoolParser)
+    assert not isinstance(open_parser(jobs_for(tmp_path, ["a.txt"]), 2, ParseSetup(None, None, 1)), PoolParser)
+    assert not isinstance(open_parser(jobs_for(tmp_path, ["a.txt", "b.txt"]), 0, ParseSetup(None, None, 2)), PoolParser)
