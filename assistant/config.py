@@ -145,9 +145,15 @@ class LLMSettings(_Section):
         2.0,
         ge=0,
         description="Multiple-choice questions: each option's score is the model's log-probability plus this "
-        "weight times how well the evidence supports the option (0..1); 0 = the model alone. True/false "
-        "questions use the model alone (the evidence made them worse). Chosen with bench/choice.py. The "
-        "extractive backend has no model opinion, so it picks by the evidence alone.",
+        "weight times how well the evidence supports the option (0..1, plus up to 1.5 when the option, written "
+        "into the question's blank, reads as the evidence); 0 = the model alone. True/false questions use the "
+        "model alone (the evidence made them worse). Chosen with bench/choice.py. The extractive backend has no "
+        "model opinion, so it picks by the evidence alone.",
+    )
+    true_false_bias: float = Field(
+        0.5,
+        description="True/false questions: the model's log-probability of 'true' must exceed that of 'false' by "
+        "this much (the local model says 'true' too often; chosen with bench/choice.py).",
     )
     structured_lists: bool = Field(
         True,

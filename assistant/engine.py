@@ -16,7 +16,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from . import answering, evidence, lists
+from . import answering, choice, evidence, lists
 from .catalog import DocumentRecord
 from .citations import check_support, claims_support, verify
 from .config import Settings
@@ -27,7 +27,7 @@ from .index import Index, open_index
 from .ingest import IngestReport, ProgressFn, ingest, remove_document
 from .llm import GenerationRequest, LLMBackend, make_backend
 from .prompts import answer_messages, is_refusal, refusal_sentence
-from .query import CHOICE, Query, check_question, value_pattern
+from .query import Query, check_question, value_pattern
 from .retrieval import RetrievalResult, Retriever
 from .textutil import section_label
 from .types import Answer, Citation, Document, Filters, Passage
@@ -214,7 +214,8 @@ class Engine:
         )  # fmt: skip
         unknown = self._unknown_terms(query)
         named = evidence.named_found(result.named_title_found, result.named_titles, passages)
-        if unknown or evidence.weak(passages, named, self.settings.retrieval.refusal_threshold):
+        weak = evidence.weak(passages, named, self.settings.retrieval.refusal_threshold)
+        if unknown or weak or choice.source_missing(query, passages):
             answer.text, answer.refused = refusal_sentence(query.language), True
             if unknown:  # say what the documents never mention, so the user can rephrase
                 terms = "、".join(f"“{w}”" for w in unknown)
@@ -229,7 +230,7 @@ class Engine:
             and (plan := self._list_plan(query, result)) is not None
         ):
             yield from self._answer_list(answer, query, plan, timings, started)
-        elif answering.options(query) and hasattr(llm := self.backend(kind), "option_scores"):  # local, extractive
+        elif choice.options(query) and hasattr(llm := self.backend(kind), "option_scores"):  # local, extractive
             yield from self._answer_choice(answer, query, llm, result, timings, started)
         else:
             yield from self._answer_generated(answer, query, self.backend(kind), result, timings, started)
@@ -260,29 +261,24 @@ class Engine:
         self, answer: Answer, query: Query, llm: LLMBackend, result: RetrievalResult, timings: dict[str, float],
         started: float,
     ) -> Generator[Event, None, None]:
-        """Choice and true/false: the model's own probability for each option, in one forward pass, plus how well
-        the evidence supports each option (`llm.choice_evidence_weight`, measured by bench/choice.py); then the
-        evidence sentence that bears on the pick."""
+        """Choice and true/false: the model's own probability for each option, in one forward pass, with how well
+        the evidence supports each option (`choice.combine`); then the evidence sentence that bears on the pick."""
         answer.backend = llm.name
         request = self.build_request(query, answer.passages, idf=result.idf)
-        picks = answering.options(query)
+        picks = choice.options(query)
         try:
             scores = llm.option_scores(request, [word for word, _ in picks])  # type: ignore[attr-defined]
         except LLMError as exc:
             answer.error = str(exc)
             return
-        support = answering.option_evidence(query, answer.passages)
-        # The evidence joins a model's opinion on multiple choice only: on true/false it made held-out questions
-        # worse (bench/choice.py). A backend without an opinion (all scores equal) goes by the evidence.
-        weight = self.settings.llm.choice_evidence_weight
-        if query.analysis.type != CHOICE and len(set(scores)) > 1:
-            weight = 0.0
-        combined = [s + weight * e for s, e in zip(scores, support, strict=True)]
+        support = choice.option_evidence(query, answer.passages)
+        llm_settings = self.settings.llm
+        combined = choice.combine(query.analysis.type, scores, support, llm_settings.choice_evidence_weight, llm_settings.true_false_bias)
         (word, option), _ = max(zip(picks, combined, strict=True), key=lambda x: x[1])
         shown = [n for n, _ in request.evidence]
-        why = answering.reason(query, answer.passages, shown, option)
+        why = choice.reason(query, answer.passages, shown, option)
         holds = why is not None and check_support(option, answer.passages[why[0] - 1], self.similarity)[0]
-        text = answering.render_choice(query, word, option, why, cite_option=holds)
+        text = choice.render_choice(query, word, option, why, cite_option=holds)
         timings["first_token"] = time.perf_counter() - started
         answer.option_scores = {w: round(sc, 4) for (w, _), sc in zip(picks, scores, strict=True)}
         answer.option_evidence = {w: round(e, 4) for (w, _), e in zip(picks, support, strict=True)}

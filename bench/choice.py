@@ -38,7 +38,7 @@ WEIGHTS = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0]
 
 
 def collect(index: Path, suite: Path, every: int, offset: int, wide: float) -> list[dict[str, Any]]:
-    from assistant import answering
+    from assistant import choice
     from assistant.config import load_settings
     from assistant.engine import Engine
     from assistant.evaluation.suite import format_question, load_suite
@@ -53,14 +53,14 @@ def collect(index: Path, suite: Path, every: int, offset: int, wide: float) -> l
     try:
         for n, item in enumerate(items, 1):
             query = engine.query(format_question(item))
-            picks = answering.options(query)
+            picks = choice.options(query)
             if not picks:
                 continue
             result = engine.retrieve(query)
             row: dict[str, Any] = {
                 "id": item.id, "type": query.analysis.type, "gold": item.gold_choice,
                 "options": [w for w, _ in picks],
-                "evidence": answering.option_evidence(query, result.passages),
+                "evidence": choice.option_evidence(query, result.passages),
             }  # fmt: skip
             for label, tokens in (("model", base), ("model_wide", round(base * wide))):
                 if label == "model_wide" and wide == 1.0:  # --wide 1: one forward pass per question
@@ -81,7 +81,7 @@ def collect(index: Path, suite: Path, every: int, offset: int, wide: float) -> l
 
 def recompute_evidence(rows: list[dict[str, Any]], index: Path, suite: Path) -> None:
     """Score the options' evidence again with the current code (retrieval only), keeping the saved model scores."""
-    from assistant import answering
+    from assistant import choice
     from assistant.config import load_settings
     from assistant.engine import Engine
     from assistant.evaluation.suite import format_question, load_suite
@@ -91,7 +91,7 @@ def recompute_evidence(rows: list[dict[str, Any]], index: Path, suite: Path) -> 
     try:
         for row in rows:
             query = engine.query(format_question(items[row["id"]]))
-            row["evidence"] = answering.option_evidence(query, engine.retrieve(query).passages)
+            row["evidence"] = choice.option_evidence(query, engine.retrieve(query).passages)
     finally:
         engine.close()
 
@@ -111,6 +111,9 @@ def accuracy(rows: list[dict[str, Any]], score: Any) -> float:
 
 
 def report(rows: list[dict[str, Any]]) -> None:
+    from assistant import choice
+    from assistant.config import LLMSettings
+
     by_type = {t: [r for r in rows if r["type"] == t] for t in ("choice", "true_false")}
     by_type["all"] = rows
     scorers: dict[str, Any] = {
@@ -118,10 +121,12 @@ def report(rows: list[dict[str, Any]]) -> None:
         "model, wide evidence": lambda r, i: r["model_wide"][i],
         "evidence": lambda r, i: r["evidence"][i],
     }
-    # What the engine ships: the evidence joins the model on multiple choice only (on true/false it hurt held-out).
-    scorers["shipped: model + 2 x evidence on choice, model on true/false"] = (
-        lambda r, i: r["model"][i] + (2.0 * r["evidence"][i] if r["type"] == "choice" else 0.0)
-    )
+    # What the engine ships (assistant/choice.py combine, with the default settings).
+    llm = LLMSettings()
+    scorers["shipped (choice.combine)"] = lambda r, i: choice.combine(
+        r["type"], r["model"], r["evidence"], llm.choice_evidence_weight, llm.true_false_bias
+    )[i]
+    scorers["model, true/false bias"] = lambda r, i: choice.combine(r["type"], r["model"], r["evidence"], 0.0, llm.true_false_bias)[i]
     for w in WEIGHTS[1:]:
         scorers[f"model + {w:g} x evidence"] = lambda r, i, w=w: r["model"][i] + w * r["evidence"][i]
         scorers[f"wide + {w:g} x evidence"] = lambda r, i, w=w: r["model_wide"][i] + w * r["evidence"][i]

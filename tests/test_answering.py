@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import answering, evidence
+from assistant import answering, choice, evidence
 from assistant.citations import check_support
 from assistant.engine import Engine
 from assistant.ingest import ingest
@@ -144,36 +144,36 @@ def test_cross_language_claim_must_match_key_terms_and_the_real_embedder(engine:
 
 def test_choice_options_and_reason() -> None:
     q = Query.make("稀土开采应当取得什么证照？\nA. 采矿许可证\nB. 营业执照\n请先写出正确选项的字母，再说明依据。")
-    assert answering.options(q) == [("A", "采矿许可证"), ("B", "营业执照")]
+    assert choice.options(q) == [("A", "采矿许可证"), ("B", "营业执照")]
     tf = Query.make("开采稀土无需许可。\n请先回答“正确”或“错误”，再说明依据。")
-    assert [w for w, _ in answering.options(tf)] == ["正确", "错误"]
+    assert [w for w, _ in choice.options(tf)] == ["正确", "错误"]
     p = Passage(chunk_id="r#9", doc_id="r", text="开采稀土资源，应当依法取得采矿许可证。", score=1.0)
-    why = answering.reason(q, [p], [1], "采矿许可证")
+    why = choice.reason(q, [p], [1], "采矿许可证")
     assert why == (1, "开采稀土资源，应当依法取得采矿许可证。")
-    assert answering.render_choice(q, "A", "采矿许可证", why, cite_option=True) == "A. 采矿许可证[1]。依据：“开采稀土资源，应当依法取得采矿许可证。”[1]"
-    assert answering.render_choice(q, "A", "采矿许可证", why).startswith("A. 采矿许可证。依据")  # not held: uncited
+    assert choice.render_choice(q, "A", "采矿许可证", why, cite_option=True) == "A. 采矿许可证[1]。依据：“开采稀土资源，应当依法取得采矿许可证。”[1]"
+    assert choice.render_choice(q, "A", "采矿许可证", why).startswith("A. 采矿许可证。依据")  # not held: uncited
 
 
 def test_option_evidence_without_a_model() -> None:
     talent = Passage(chunk_id="g#3", doc_id="g", text="实施软件人才“广聚计划”，每年培养软件人才10万人。对首版次软件给予奖励5万元。", score=1.0)
     q = Query.make("行动方案提出每年培养软件人才多少人？\nA. 5万人\nB. 10万人\nC. 15万人\n请先写出正确选项的字母，再说明依据。")
-    scores = answering.option_evidence(q, [talent])
+    scores = choice.option_evidence(q, [talent])
     assert scores[1] > 0.3 and scores[0] == scores[2] == 0.0  # the figure with its unit, in a sentence on the question
     licence = Passage(chunk_id="r#9", doc_id="r", text="开采稀土资源，应当依法取得采矿许可证。", score=1.0)
     q = Query.make("稀土开采应当取得什么证照？\nA. 采矿许可证\nB. 营业执照\n请先写出正确选项的字母，再说明依据。")
-    first, second = answering.option_evidence(q, [licence])
+    first, second = choice.option_evidence(q, [licence])
     assert first > 0.5 and second == 0.0
     # True/false: the statement as the passage has it, or turned around by 不得 / other figures.
     vouchers = Passage(chunk_id="s#9", doc_id="s", text="算力券有效期为自发放之日起12个月，逾期未使用的额度自动作废，不得延期使用。", score=1.0)
     tf = "\n请先回答“正确”或“错误”，再说明依据。"
-    true, false = answering.option_evidence(Query.make("判断：算力券有效期为自发放之日起12个月。" + tf), [vouchers])
+    true, false = choice.option_evidence(Query.make("判断：算力券有效期为自发放之日起12个月。" + tf), [vouchers])
     assert true > 0.5 and false == 0.0
-    true, false = answering.option_evidence(Query.make("判断：算力券逾期未使用的额度可以申请延期使用。" + tf), [vouchers])
+    true, false = choice.option_evidence(Query.make("判断：算力券逾期未使用的额度可以申请延期使用。" + tf), [vouchers])
     assert true == 0.0 and false > 0.5
-    true, false = answering.option_evidence(Query.make("判断：算力券有效期为自发放之日起6个月。" + tf), [vouchers])
+    true, false = choice.option_evidence(Query.make("判断：算力券有效期为自发放之日起6个月。" + tf), [vouchers])
     assert true == 0.0 and false > 0.5
     # Across languages only figures compare: an English statement gets no vote.
-    assert answering.option_evidence(Query.make("True or false: vouchers can be extended.\nAnswer True or False."), [vouchers]) == [0.0, 0.0]
+    assert choice.option_evidence(Query.make("True or false: vouchers can be extended.\nAnswer True or False."), [vouchers]) == [0.0, 0.0]
 
 
 def test_a_model_going_round_in_a_loop_is_cut_at_the_first_repeat() -> None:

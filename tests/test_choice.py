@@ -1,0 +1,81 @@
+"""Choice questions: a fill-in option read into its blank, a fill-in question whose source is not indexed, and how
+the model's scores and the evidence are combined."""
+
+from __future__ import annotations
+
+from assistant import choice
+from assistant.query import CHOICE, TRUE_FALSE, Query
+from assistant.types import Passage
+
+ASK = "\n请先写出正确选项的字母，再说明依据。"
+FILING = Passage(
+    chunk_id="l#98", doc_id="l", score=1.0,
+    text="第九十八条 自治州、自治县的人民代表大会制定的自治条例和单行条例，由省、自治区、直辖市的人民代表大会常务委员会"
+    "报全国人民代表大会常务委员会和国务院备案。",
+)  # fmt: skip
+SUBSIDY = Passage(chunk_id="g#7", doc_id="g", score=1.0, text="对主导发布开源鸿蒙发行版的企业，按其研发投入的30%给予最高500万元补助。")
+
+
+def test_the_option_that_reads_as_the_source_in_the_blank_fits_best() -> None:
+    q = Query.make(
+        "自治条例和单行条例由____报全国人民代表大会常务委员会和国务院备案。\nA. 省、自治区、直辖市的人民代表大会"
+        "\nB. 省、自治区、直辖市的人民代表大会常务委员会\nC. 自治州和自治县的人民代表大会常务委员会" + ASK
+    )
+    fit = choice.blank_fit(q, [FILING])
+    assert fit is not None
+    assert fit[1] == 1.0  # found whole, and "由…" before it and "…报全国" after it continue it in the source
+    assert fit[0] < 0.6 and fit[2] < 0.6  # A stops short of "报"; C is not written so
+    evidence = choice.option_evidence(q, [FILING])
+    assert max(range(3), key=evidence.__getitem__) == 1
+
+
+def test_no_blank_no_fit() -> None:
+    q = Query.make("稀土开采应当取得什么证照？\nA. 采矿许可证\nB. 营业执照" + ASK)
+    assert choice.blank_fit(q, [FILING]) is None
+    assert not choice.source_missing(q, [FILING])
+
+
+def test_a_fill_in_question_whose_source_is_not_indexed_is_missing() -> None:
+    # The words around the blank are in the passage: its source is here, whatever option is right.
+    here = Query.make("对主导发布开源鸿蒙发行版的企业，按其研发投入的____给予补助。\nA. 20%\nB. 30%" + ASK)
+    assert not choice.source_missing(here, [SUBSIDY])
+    # A question quoting another plan: neither side of the blank is in the passages, and no option fits.
+    elsewhere = Query.make(
+        "在符合光伏“领跑者”计划要求的前提下，优先支持基于智能光伏的______产品。\nA. 创新光伏\nB. 先进光伏\nC. 高效光伏" + ASK
+    )
+    assert choice.source_missing(elsewhere, [SUBSIDY, FILING])
+    # Across languages nothing can be compared verbatim: not judged missing.
+    english = Query.make("Vouchers are valid for ____ months.\nA. 6\nB. 12\nAnswer with the letter.")
+    assert not choice.source_missing(english, [SUBSIDY])
+
+
+def test_the_engine_refuses_a_fill_in_question_about_a_document_it_does_not_hold(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.config import load_settings
+    from assistant.engine import Engine
+    from assistant.ingest import ingest
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "plan.md").write_text("# 开源鸿蒙发展措施\n\n" + SUBSIDY.text + "\n", encoding="utf-8")
+    # A plan on the same subject, so retrieval finds passages; but not the plan the question quotes.
+    solar = "# 智能光伏推广措施\n\n支持智能光伏在工业园区示范应用，对光伏“领跑者”计划项目给予补助。优先支持先进技术。\n"
+    (tmp_path / "docs" / "solar.md").write_text(solar, encoding="utf-8")
+    settings = load_settings(store={"path": tmp_path / "index"}, llm={"backend": "extractive"})
+    ingest([tmp_path / "docs"], settings)
+    engine = Engine(settings)
+    try:
+        missing = engine.ask(
+            "在符合光伏“领跑者”计划要求的前提下，优先支持基于智能光伏的______产品。\nA. 创新光伏\nB. 先进光伏" + ASK
+        )
+        assert missing.refused
+        held = engine.ask("对主导发布开源鸿蒙发行版的企业，按其研发投入的____给予补助。\nA. 20%\nB. 30%" + ASK)
+        assert not held.refused and held.text.startswith("B.")
+    finally:
+        engine.close()
+
+
+def test_combine_weighs_the_evidence_on_choice_and_corrects_the_true_bias_on_true_false() -> None:
+    assert choice.combine(CHOICE, [-1.0, -0.5], [1.0, 0.0], 2.0, 0.5) == [1.0, -0.5]
+    # True/false: the model alone, and it must prefer "true" by the bias.
+    assert choice.combine(TRUE_FALSE, [-0.4, -0.8], [0.0, 1.0], 2.0, 0.5) == [-0.9, -0.8]
+    # No opinion from the backend (extractive): the evidence decides, on true/false too.
+    assert choice.combine(TRUE_FALSE, [0.0, 0.0], [0.2, 0.7], 2.0, 0.5) == [0.4, 1.4]
