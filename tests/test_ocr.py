@@ -53,9 +53,9 @@ class CountingEngine:
         self.inner = inner
         self.calls = 0
 
-    def recognise(self, image, classify=True):  # type: ignore[no-untyped-def]
+    def recognise(self, image, orient=False):  # type: ignore[no-untyped-def]
         self.calls += 1
-        return self.inner.recognise(image, classify)
+        return self.inner.recognise(image, orient)
 
 
 def scan_pdf(path: Path, texts: list[str], rotate: dict[int, int] | None = None) -> Path:
@@ -131,6 +131,20 @@ def test_ocr_off_reports_the_scan(tmp_path: Path) -> None:
         load_document(path, tmp_path, ocr=OCROptions.from_settings(settings))
     options = OCROptions.from_settings(load_settings(store={"path": tmp_path / "idx"}))
     assert options is not None and options.cache_dir == tmp_path / "idx" / "ocr_cache"
+
+
+def test_options_from_settings_reach_a_parser_process_and_pick_its_engine() -> None:
+    import pickle
+
+    from assistant.ocr import default_engine
+
+    options = OCROptions.from_settings(load_settings(ocr={"threads": 2}))
+    assert options is not None and options.threads == 2
+    sent = pickle.loads(pickle.dumps(options))  # as assistant.parse_pool sends them: no engine travels along
+    assert sent.recogniser() is default_engine(2) and default_engine(2) is not default_engine()
+    assert default_engine(None) is default_engine(1)  # one engine (one loaded model) for the default thread count
+    stub = CountingEngine(RapidOCREngine())
+    assert OCROptions(engine=stub, threads=2).recogniser() is stub
 
 
 def test_blank_scan_is_reported_with_a_reason(tmp_path: Path, engine: RapidOCREngine) -> None:

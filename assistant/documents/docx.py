@@ -51,7 +51,7 @@ def parse_docx(path: Path, where: str, ocr: OCROptions | None = None) -> Parsed:
         blobs = [_blob(document, rid) for rid in images]
         cache = ocr.cache()
         results = ocr_images(
-            blobs, engine=ocr.engine, cache=cache, key=content_key(path) if cache else "", progress=ocr.progress
+            blobs, engine=ocr.recogniser(), cache=cache, key=content_key(path) if cache else "", progress=ocr.progress
         )
         recognised = {
             rid: r for rid, r in zip(images, results, strict=True) if r.text.strip() and r.confidence >= ocr.min_confidence

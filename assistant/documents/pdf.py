@@ -184,7 +184,7 @@ def _recognise(path: Path, where: str, pages: list[int], ocr: OCROptions) -> dic
     """OCR of the given pages; pages read with too little confidence are left out."""
     try:
         results = ocr_pdf_pages(
-            path, pages, engine=ocr.engine, cache=ocr.cache(), dpi=ocr.dpi, progress=ocr.progress
+            path, pages, engine=ocr.recogniser(), cache=ocr.cache(), dpi=ocr.dpi, progress=ocr.progress
         )
     except DocumentError:
         raise

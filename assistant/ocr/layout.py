@@ -45,7 +45,12 @@ def lines_to_text(lines: list[Line]) -> tuple[str, float]:
 
 def vertical_share(lines: list[Line]) -> float:
     """Share of text boxes taller than wide: a page turned by 90° reads as columns."""
-    boxes = [box_geometry(b) for b, t, _ in lines if len(t.strip()) >= 2]
-    if not boxes:
+    return tall_share([b for b, t, _ in lines if len(t.strip()) >= 2])
+
+
+def tall_share(boxes: list[Any]) -> float:
+    """Share of the boxes (corner points) more than 1.5 times as tall as wide."""
+    sizes = [box_geometry(b) for b in boxes]
+    if not sizes:
         return 0.0
-    return sum(1 for _, _, w, h in boxes if h > 1.5 * w) / len(boxes)
+    return sum(1 for _, _, w, h in sizes if h > 1.5 * w) / len(sizes)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..failpoints import failpoint
+from . import recognition
 from .cache import PageCache, content_key
 from .recognition import MAX_PIXELS, MIN_TEXT_CHARS, OCREngine, PageOCR, recognise_image
 
@@ -30,7 +31,8 @@ class OCROptions:
     min_confidence: float = 0.5
     cache_dir: Path | None = None  # recognised pages are kept here (the index folder's ocr_cache/)
     progress: OCRProgress | None = None
-    engine: OCREngine | None = None
+    engine: OCREngine | None = None  # None: the process's RapidOCR engine for `threads` (see `recogniser`)
+    threads: int = 1  # onnxruntime threads per model run of that engine ([ocr] threads)
 
     @classmethod
     def from_settings(cls, settings: Any, progress: OCRProgress | None = None) -> OCROptions | None:
@@ -42,6 +44,7 @@ class OCROptions:
             min_confidence=settings.ocr.min_confidence,
             cache_dir=Path(settings.store.path) / "ocr_cache",
             progress=progress,
+            threads=settings.ocr.threads,
         )
 
     def for_file(self, progress: Callable[[int, int, str], None] | None, done: int, total: int) -> OCROptions:
@@ -49,6 +52,12 @@ class OCROptions:
         if progress is None:
             return self
         return replace(self, progress=file_progress(progress, done, total))
+
+    def recogniser(self) -> OCREngine:
+        """The engine given, else this process's RapidOCR engine for `threads`, made on first use. Options travel to
+        parser processes (`assistant.parse_pool`) and an engine does not (a lock, a loaded model): each process that
+        reads makes its own, once."""
+        return self.engine or recognition.default_engine(self.threads)
 
     def cache(self) -> PageCache | None:
         return PageCache(self.cache_dir) if self.cache_dir else None

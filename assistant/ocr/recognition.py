@@ -4,8 +4,10 @@ RapidOCR, `rapid.py`).
 RapidOCR was chosen by measurement over Debian's tesseract 5 with chi_sim (`bench/ocr.py`, 6 real
 regulation pages at 200 dpi: clean 0.996 vs 0.993 character accuracy, with noise, blur and ±2°
 rotation 0.990 vs 0.700, turned by 90° 0.74 vs 0.01 before orientation handling). The model
-loads on first use, never at import. Pages turned by 90° or 270° are found by their text lines
-running vertically and recognised in the orientation that reads best.
+loads on first use, never at import. Pages turned by 90° or 270° are found by their text boxes
+running down the page, and which way up a page is by a page-wide vote of the engine's 0°/180°
+line classifier, before its lines are read: each page is read once, in one orientation, unless
+that reading is poor.
 """
 
 from __future__ import annotations
@@ -36,53 +38,63 @@ class OCREngine(Protocol):
 
     name: str
 
-    def recognise(self, image: Any, classify: bool = True) -> tuple[list[Line], float]:
-        """Return ([(box corner points, text, score) ...], seconds spent) for a PIL image; `classify` lets the engine
-        turn upside-down lines before reading them."""
+    def recognise(self, image: Any, orient: bool = False) -> tuple[list[Line], int]:
+        """Return ([(box corner points, text, score) ...], rotation) for a PIL image.
+
+        With `orient` the engine may find the page's orientation itself: `rotation` is then the angle (0, 90, 180 or
+        270, counter-clockwise) the image was turned before it was read, and the boxes are in the turned image.
+        Without it, or when the engine cannot tell, the image is read as it is and `rotation` is 0."""
         ...
 
 
 # ----- the process-wide engine -----------------------------------------------------------
 
 
-_DEFAULT_ENGINE: list[RapidOCREngine] = []
+_DEFAULT_ENGINES: dict[int, RapidOCREngine] = {}
 
 
-def default_engine() -> RapidOCREngine:
-    """The process-wide engine (its model is loaded on first recognition, not here)."""
-    if not _DEFAULT_ENGINE:
-        _DEFAULT_ENGINE.append(RapidOCREngine())
-    return _DEFAULT_ENGINE[0]
+def default_engine(threads: int | None = None) -> RapidOCREngine:
+    """The process-wide engine for a thread count (None: 1, as `[ocr] threads` has it); its model is loaded on
+    first recognition, not here."""
+    threads = threads or 1
+    if threads not in _DEFAULT_ENGINES:
+        _DEFAULT_ENGINES[threads] = RapidOCREngine(threads)
+    return _DEFAULT_ENGINES[threads]
 
 
 # ----- one image ------------------------------------------------------------------------------
 
 
 def recognise_image(image: Any, engine: OCREngine | None = None, page: int = 0) -> PageOCR:
-    """OCR one image in the orientation that reads best (0°, or 90°/270°/180° when the first reading is poor)."""
+    """OCR one image in the orientation that reads best: the one the engine finds (RapidOCR: by the run of its text
+    boxes and a vote of its line classifier), or, when that reading is poor, the best of the other orientations."""
     engine = engine or default_engine()
     image = _bounded(image)
-    # The 0/180-degree line classifier stays off: it would turn the lines of an upside-down page one by one and
-    # read them in reverse order; an upside-down page reads poorly instead and is then tried turned round.
-    lines, _ = engine.recognise(image, classify=False)
+    lines, rotation = engine.recognise(image, orient=True)
     text, confidence = lines_to_text(lines)
-    best = PageOCR(page, text, confidence, 0)
-    # Nothing found upright can still be a page turned by 90° whose columns the detector missed: it is looked at
-    # turned both ways (a blank page costs three detector passes).
+    best = PageOCR(page, text, confidence, rotation)
+    # Nothing found can still be a page turned by 90° whose columns the detector missed: it is looked at turned
+    # both ways (a blank page costs three detector passes).
     vertical = vertical_share(lines) > 0.5 or not lines
     if vertical or confidence < _RETRY_CONFIDENCE or len(text) < MIN_TEXT_CHARS:
-        # Lines running down the page (turned by 90°: the engine reads such columns, but in the wrong order), or
-        # a poor reading: try the other orientations and keep the one with the most confidently read characters.
+        # Lines running down the page (the engine reads such columns, but in the wrong order), or a poor reading:
+        # try the other orientations and keep the one with the most confidently read characters.
         floor = 0.0 if vertical else _quality(best.text, best.confidence) * 1.1
-        for angle in (90, 270) if vertical else (180, 90, 270):
-            turned_lines, _ = engine.recognise(image.rotate(angle, expand=True, fillcolor="white"), classify=False)
+        for turn in (90, 270) if vertical else (180, 90, 270):
+            angle = (rotation + turn) % 360
+            turned_lines, _ = engine.recognise(image.rotate(angle, expand=True, fillcolor="white"))
             t, c = lines_to_text(turned_lines)
             q = _quality(t, c)
             if q > floor and vertical_share(turned_lines) <= 0.5:
                 best, floor = PageOCR(page, t, c, angle), q * 1.1
-            # A page turned by 90° is read both ways (an upside-down reading can look confident); a poor upright
-            # reading stops at the first orientation that reads well.
-            if not vertical and best.rotation and best.confidence >= 0.9 and len(best.text) >= MIN_TEXT_CHARS:
+            # A page turned by 90° is read both ways (an upside-down reading can look confident); a poor reading
+            # stops at the first other orientation that reads well.
+            if (
+                not vertical
+                and best.rotation != rotation
+                and best.confidence >= 0.9
+                and len(best.text) >= MIN_TEXT_CHARS
+            ):
                 break
     return best
 
