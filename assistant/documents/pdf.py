@@ -86,10 +86,16 @@ def _meaningful_pdf_title(title: str, path: Path) -> bool:
 def parse_pdf(path: Path, where: str, ocr: OCROptions | None = None, tables: bool = True) -> Parsed:
     """A PDF file: its text layer page by page; pages with no or garbled text are recognised by OCR (when `ocr` is
     given) and ruled tables become header-keeping blocks (`assistant.tables`)."""
+    # pypdf is handed an open file: given a path it reads the whole file into memory (a 300-page scan: all of it).
+    with Path(path).open("rb") as stream:
+        return _parse_pdf(stream, path, where, ocr, tables)
+
+
+def _parse_pdf(stream: Any, path: Path, where: str, ocr: OCROptions | None, tables: bool) -> Parsed:
     from pypdf import PdfReader
 
     try:
-        reader = PdfReader(str(path), strict=False)
+        reader = PdfReader(stream, strict=False)
         if reader.is_encrypted:
             try:
                 opened = bool(reader.decrypt(""))  # owner-password-only PDFs open with an empty user password
@@ -103,12 +109,17 @@ def parse_pdf(path: Path, where: str, ocr: OCROptions | None = None, tables: boo
     except Exception as exc:  # pypdf raises PdfReadError, ValueError, KeyError ... on damaged files
         raise DocumentError(where, f"not a valid PDF: {type(exc).__name__}: {exc}") from exc
     raw: list[str] = []
+    scanned: list[int] = []
     for number, page in enumerate(pages, start=1):
         try:
-            raw.append((page.extract_text() or "").replace("\x00", ""))  # NULs: a 2-byte font encoding read as 1-byte
+            text = (page.extract_text() or "").replace("\x00", "")  # NULs: a 2-byte font encoding read as 1-byte
         except Exception as exc:  # a damaged content stream
             raise DocumentError(where, f"not a valid PDF: page {number} cannot be read ({exc})") from exc
-    scanned = [n for n, text in enumerate(raw, start=1) if page_needs_ocr(text, _has_image(pages[n - 1]))]
+        raw.append(text)
+        # whether the page holds an image matters only for a short text (looking makes pypdf read the image's data)
+        if page_needs_ocr(text, has_image=False) or page_needs_ocr(text, _has_image(page)):
+            scanned.append(number)
+        _forget_images(reader, page)
     recognised = _recognise(path, where, scanned, ocr) if scanned and ocr is not None and ocr.enabled else {}
     ruled = [n for n in range(1, len(raw) + 1) if n not in recognised and _draws_lines(pages[n - 1])]
     with_tables = _tables(path, ruled) if tables else {}
@@ -165,6 +176,26 @@ def _has_image(page: Any) -> bool:
         return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.get_object().values())
     except Exception:  # odd resource dictionaries: treat as a possible scan
         return True
+
+
+def _forget_images(reader: Any, page: Any) -> None:
+    """Drop a page's images from pypdf's object cache once its text is read: pypdf keeps every object it has read,
+    so reading the text of a 300-page scan would keep all its images in memory (they are read again if needed)."""
+    from pypdf.generic import IndirectObject, StreamObject
+
+    try:
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources is not None else None
+        if xobjects is None:
+            return
+        for ref in dict.values(xobjects.get_object()):  # the references, not the objects (that would read them)
+            if isinstance(ref, IndirectObject):
+                key = (ref.generation, ref.idnum)
+                obj = reader.resolved_objects.get(key)
+                if isinstance(obj, StreamObject) and obj.get("/Subtype") == "/Image":
+                    del reader.resolved_objects[key]
+    except Exception:  # odd resource dictionaries: the images stay cached, which costs only memory
+        return
 
 
 _PATH_OPS = re.compile(rb"[\d.]\s+(?:re|l)\s")  # a rectangle or a line segment in a content stream
