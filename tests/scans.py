@@ -97,6 +97,33 @@ def degrade(img: Any, *, seed: int = 0, angle: float = 2.0, noise: float = 0.04,
     return Image.fromarray(np.clip(arr, 0, 255).astype("uint8"), "L")
 
 
+def screen_photo(img: Any, *, strength: float = 0.6, seed: int = 0) -> Any:
+    """A phone photo of a page shown on a screen: low contrast, sub-pixel columns, moiré, glare, a perspective
+    skew, blur, grain and heavy JPEG compression, all growing with `strength` (about 1: nothing is readable)."""
+    from io import BytesIO
+
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(img.convert("L"), dtype=np.float32) / 255
+    h, w = a.shape
+    y, x = np.mgrid[0:h, 0:w]
+    a = 0.35 + 0.4 * a
+    a = a * (1 - 0.25 * strength * ((x % 3) == 0))
+    a = a * (1 + 0.35 * strength * np.sin(2 * np.pi * (x * np.cos(0.3) + y * np.sin(0.3)) / 7.3))
+    a = a * (1 + 0.5 * strength * np.exp(-(((x - 0.7 * w) / (0.3 * w)) ** 2 + ((y - 0.3 * h) / (0.3 * h)) ** 2)))
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    skewed = np.float32([[0.08 * w, 0.05 * h], [0.95 * w, 0], [w, h], [0.02 * w, 0.9 * h]])
+    a = cv2.warpPerspective(np.clip(a, 0, 1), cv2.getPerspectiveTransform(corners, skewed), (w, h), borderValue=0.2)
+    a = cv2.GaussianBlur(a, (0, 0), 1.0 + 2.0 * strength)
+    a += np.random.default_rng(seed).normal(0, 0.05 * strength, a.shape)
+    buf = BytesIO()
+    Image.fromarray((np.clip(a, 0, 1) * 255).astype("uint8")).save(buf, "JPEG", quality=30)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
 def save_image_pdf(images: list[Any], path: Path, dpi: int = 200) -> Path:
     """Wrap page images as an image-only PDF (no text layer), one image per page."""
     rgb = [im.convert("RGB") for im in images]

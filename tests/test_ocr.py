@@ -29,7 +29,7 @@ from assistant.ocr import (
     lines_to_text,
     page_needs_ocr,
 )
-from tests.scans import cjk_font_path, render_pages, save_image_pdf
+from tests.scans import cjk_font_path, render_pages, save_image_pdf, screen_photo
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_font = pytest.mark.skipif(cjk_font_path() is None, reason="needs Debian's fonts-noto-cjk")
@@ -142,9 +142,12 @@ def test_image_only_pdf_is_recognised_page_by_page(tmp_path: Path, engine: Rapid
 
 
 @needs_font
-def test_page_turned_by_90_degrees_reads_in_order(tmp_path: Path, engine: RapidOCREngine) -> None:
-    pdf = scan_pdf(tmp_path / "turned.pdf", [TEXT], rotate={1: 90})
-    doc = load_document(pdf, tmp_path, ocr=OCROptions(engine=engine))
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_turned_page_reads_in_order(tmp_path: Path, engine: RapidOCREngine, angle: int) -> None:
+    pdf = scan_pdf(tmp_path / "turned.pdf", [TEXT], rotate={1: angle})
+    counting = CountingEngine(engine)
+    doc = load_document(pdf, tmp_path, ocr=OCROptions(engine=counting))
+    assert counting.calls == 1  # the orientation is found before the page is read, and it is read once
     text = squash(doc.text)
     assert text.index("第一条") < text.index("第二条") < text.index("第三条")
     assert "软件企业出海保险补贴比例" in text
@@ -291,19 +294,38 @@ def test_encrypted_scan_is_reported(tmp_path: Path) -> None:
         load_document(path, tmp_path, ocr=OCROptions())
 
 
-def _image_docx(path: Path, texts: list[str]) -> Path:
+@needs_font
+def test_photo_of_a_screen_is_marked_or_reported_as_low_confidence(tmp_path: Path, engine: RapidOCREngine) -> None:
+    page = render_pages(TEXT, dpi=150, pt=16, max_pages=1)[0][0]
+    photo = screen_photo(page.crop((0, 0, page.width, page.height // 3)), strength=0.6)
+    pdf = save_image_pdf([photo], tmp_path / "photo.pdf", dpi=150)
+    doc = load_document(pdf, tmp_path, ocr=OCROptions(engine=engine))  # [ocr] min_confidence 0.5: kept ...
+    assert 0.5 <= float(doc.meta["ocr_confidence"]) < 0.9  # ... marked as read poorly (clean scans read >= 0.97)
+    low = r"only with low confidence \(0\.\d\d < \[ocr\] min_confidence 0\.95\)"
+    with pytest.raises(DocumentError, match=low + ": a photo or a poor scan"):
+        load_document(pdf, tmp_path, ocr=OCROptions(engine=engine, min_confidence=0.95))
+    docx = _picture_docx(tmp_path / "photo.docx", [photo])
+    with pytest.raises(DocumentError, match="holds only images \\(1\\) and OCR read them " + low):
+        load_document(docx, tmp_path, ocr=OCROptions(engine=engine, min_confidence=0.95))
+
+
+def _picture_docx(path: Path, images: list[Any]) -> Path:
     import docx
     from docx.shared import Cm
 
     d = docx.Document()
-    for text in texts:
+    for img in images:
         buf = BytesIO()
-        img = render_pages(text, dpi=150, pt=16, max_pages=1)[0][0]
-        img.crop((0, 0, img.width, img.height // 3)).save(buf, "PNG")
+        img.save(buf, "PNG")
         buf.seek(0)
         d.add_picture(buf, width=Cm(15))
     d.save(str(path))
     return path
+
+
+def _image_docx(path: Path, texts: list[str]) -> Path:
+    pages = [render_pages(text, dpi=150, pt=16, max_pages=1)[0][0] for text in texts]
+    return _picture_docx(path, [img.crop((0, 0, img.width, img.height // 3)) for img in pages])
 
 
 @needs_font

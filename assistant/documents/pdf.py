@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DocumentError
-from ..ocr import OCROptions, PageOCR, ocr_meta, ocr_pdf_pages, page_needs_ocr
+from ..ocr import OCROptions, PageOCR, mean_confidence, ocr_meta, ocr_pdf_pages, page_needs_ocr
 from ..tables import TABLE_MARK, pdf_tables_by_page
 from ..textutil import CJK_PUNCT, CJK_SCRIPT, CN_NUMERALS
 from ..types import PageSpan
@@ -120,7 +120,8 @@ def _parse_pdf(stream: Any, path: Path, where: str, ocr: OCROptions | None, tabl
         if page_needs_ocr(text, has_image=False) or page_needs_ocr(text, _has_image(page)):
             scanned.append(number)
         _forget_images(reader, page)
-    recognised = _recognise(path, where, scanned, ocr) if scanned and ocr is not None and ocr.enabled else {}
+    read = _recognise(path, where, scanned, ocr) if scanned and ocr is not None and ocr.enabled else {}
+    recognised = {n: r for n, r in read.items() if ocr is not None and r.confidence >= ocr.min_confidence}
     ruled = [n for n in range(1, len(raw) + 1) if n not in recognised and _draws_lines(pages[n - 1])]
     with_tables = _tables(path, ruled) if tables else {}
     spans: list[PageSpan] = []
@@ -147,6 +148,13 @@ def _parse_pdf(stream: Any, path: Path, where: str, ocr: OCROptions | None, tabl
     if not parts:
         if not pages:
             raise DocumentError(where, "no text found (no pages)")
+        if ocr is not None and ocr.enabled and read:
+            raise DocumentError(
+                where,
+                f"no text layer, and OCR read its {len(pages)} page(s) only with low confidence "
+                f"({mean_confidence(read.values()):.2f} < [ocr] min_confidence {ocr.min_confidence:.2f}): "
+                "a photo or a poor scan?",
+            )
         if ocr is not None and ocr.enabled:
             raise DocumentError(
                 where, f"no text layer, and OCR recognised no text on its {len(pages)} page(s) (a blank or photo scan?)"
@@ -212,7 +220,8 @@ def _draws_lines(page: Any) -> bool:
 
 
 def _recognise(path: Path, where: str, pages: list[int], ocr: OCROptions) -> dict[int, PageOCR]:
-    """OCR of the given pages; pages read with too little confidence are left out."""
+    """OCR of the given pages: those where some text was read (the caller leaves out those read with too little
+    confidence)."""
     try:
         results = ocr_pdf_pages(
             path, pages, engine=ocr.recogniser(), cache=ocr.cache(), dpi=ocr.dpi, progress=ocr.progress
@@ -221,7 +230,7 @@ def _recognise(path: Path, where: str, pages: list[int], ocr: OCROptions) -> dic
         raise
     except Exception as exc:  # PDFium or the OCR engine on a damaged page
         raise DocumentError(where, f"OCR failed: {type(exc).__name__}: {exc}") from exc
-    return {n: r for n, r in results.items() if r.text.strip() and r.confidence >= ocr.min_confidence}
+    return {n: r for n, r in results.items() if r.text.strip()}
 
 
 def _tables(path: Path, pages: list[int]) -> dict[int, str]:
