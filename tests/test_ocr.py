@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import weakref
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from assistant.ocr import (
     lines_to_text,
     page_needs_ocr,
 )
-from tests.scans import cjk_font_path, render_pages, save_image_pdf, screen_photo
+from tests.scans import PageNumberEngine, cjk_font_path, numbered_scan, render_pages, save_image_pdf, screen_photo
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_font = pytest.mark.skipif(cjk_font_path() is None, reason="needs Debian's fonts-noto-cjk")
@@ -58,37 +57,6 @@ class CountingEngine:
     def recognise(self, image, orient=False):  # type: ignore[no-untyped-def]
         self.calls += 1
         return self.inner.recognise(image, orient)
-
-
-class PageNumberEngine:
-    """A stand-in recogniser for tests of the page loop, with no model: page n of a `numbered_scan` is an image
-    10 + n pixels wide, and it "reads" the page number from that width. It keeps weak references to the images it
-    is given, to count how many page images are alive at once."""
-
-    name = "page-number"
-
-    def __init__(self, fail_at_call: int | None = None) -> None:
-        self.pages: list[int] = []
-        self.most_alive = 0
-        self._images: list[weakref.ref[Any]] = []
-        self._fail_at = fail_at_call
-
-    def recognise(self, image: Any, orient: bool = False) -> tuple[list[Any], int]:
-        if self._fail_at is not None and len(self.pages) + 1 == self._fail_at:
-            raise RuntimeError("the engine crashed")
-        self._images = [ref for ref in self._images if ref() is not None] + [weakref.ref(image)]
-        self.most_alive = max(self.most_alive, len(self._images))
-        page = image.width - 10
-        self.pages.append(page)
-        return [([[0, 0], [200, 0], [200, 20], [0, 20]], f"第{page}页 软件企业出海保险补贴", 0.99)], 0
-
-
-def numbered_scan(path: Path, pages: int) -> Path:
-    """An image-only PDF of tiny pages (page n: a 10 + n by 16 pixel image at 72 dpi), built in well under a second."""
-    from PIL import Image
-
-    images = [Image.new("L", (10 + n, 16), 255) for n in range(1, pages + 1)]
-    return save_image_pdf(images, path, dpi=72)
 
 
 def scan_pdf(path: Path, texts: list[str], rotate: dict[int, int] | None = None) -> Path:

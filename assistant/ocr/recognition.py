@@ -77,25 +77,18 @@ def recognise_image(image: Any, engine: OCREngine | None = None, page: int = 0) 
     # both ways (a blank page costs three detector passes).
     vertical = vertical_share(lines) > 0.5 or not lines
     if vertical or confidence < _RETRY_CONFIDENCE or len(text) < MIN_TEXT_CHARS:
-        # Lines running down the page (the engine reads such columns, but in the wrong order), or a poor reading:
-        # try the other orientations and keep the one with the most confidently read characters.
+        # Lines running down the page (the engine reads such columns, but in the wrong order): try both ways of
+        # turning it by 90° (an upside-down reading can look confident). A poor reading of lines that run across
+        # the page: try it turned round (lines across are not a page turned by 90°, and a poor scan would cost
+        # four readings instead of two). Keep the reading with the most confidently read characters.
         floor = 0.0 if vertical else _quality(best.text, best.confidence) * 1.1
-        for turn in (90, 270) if vertical else (180, 90, 270):
+        for turn in (90, 270) if vertical else (180,):
             angle = (rotation + turn) % 360
             turned_lines, _ = engine.recognise(image.rotate(angle, expand=True, fillcolor="white"))
             t, c = lines_to_text(turned_lines)
             q = _quality(t, c)
             if q > floor and vertical_share(turned_lines) <= 0.5:
                 best, floor = PageOCR(page, t, c, angle), q * 1.1
-            # A page turned by 90° is read both ways (an upside-down reading can look confident); a poor reading
-            # stops at the first other orientation that reads well.
-            if (
-                not vertical
-                and best.rotation != rotation
-                and best.confidence >= 0.9
-                and len(best.text) >= MIN_TEXT_CHARS
-            ):
-                break
     return best
 
 
