@@ -3,11 +3,14 @@
 Pages are rendered with Debian's Noto CJK font (package fonts-noto-cjk) at a chosen dpi on an
 A4 canvas, optionally degraded (noise, blur, small rotation) like a photocopy, and wrapped as
 image-only PDFs with Pillow. The text that was drawn is returned so accuracy can be measured.
+Long scans for tests of the page loop (`numbered_scan`) are read by a stand-in recogniser
+(`PageNumberEngine`) instead of the real models.
 """
 
 from __future__ import annotations
 
 import random
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -97,11 +100,69 @@ def degrade(img: Any, *, seed: int = 0, angle: float = 2.0, noise: float = 0.04,
     return Image.fromarray(np.clip(arr, 0, 255).astype("uint8"), "L")
 
 
+def screen_photo(img: Any, *, strength: float = 0.6, seed: int = 0) -> Any:
+    """A phone photo of a page shown on a screen: low contrast, sub-pixel columns, moiré, glare, a perspective
+    skew, blur, grain and heavy JPEG compression, all growing with `strength` (about 1: nothing is readable)."""
+    from io import BytesIO
+
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(img.convert("L"), dtype=np.float32) / 255
+    h, w = a.shape
+    y, x = np.mgrid[0:h, 0:w]
+    a = 0.35 + 0.4 * a
+    a = a * (1 - 0.25 * strength * ((x % 3) == 0))
+    a = a * (1 + 0.35 * strength * np.sin(2 * np.pi * (x * np.cos(0.3) + y * np.sin(0.3)) / 7.3))
+    a = a * (1 + 0.5 * strength * np.exp(-(((x - 0.7 * w) / (0.3 * w)) ** 2 + ((y - 0.3 * h) / (0.3 * h)) ** 2)))
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    skewed = np.float32([[0.08 * w, 0.05 * h], [0.95 * w, 0], [w, h], [0.02 * w, 0.9 * h]])
+    a = cv2.warpPerspective(np.clip(a, 0, 1), cv2.getPerspectiveTransform(corners, skewed), (w, h), borderValue=0.2)
+    a = cv2.GaussianBlur(a, (0, 0), 1.0 + 2.0 * strength)
+    a += np.random.default_rng(seed).normal(0, 0.05 * strength, a.shape)
+    buf = BytesIO()
+    Image.fromarray((np.clip(a, 0, 1) * 255).astype("uint8")).save(buf, "JPEG", quality=30)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
 def save_image_pdf(images: list[Any], path: Path, dpi: int = 200) -> Path:
     """Wrap page images as an image-only PDF (no text layer), one image per page."""
     rgb = [im.convert("RGB") for im in images]
     rgb[0].save(str(path), "PDF", resolution=float(dpi), save_all=True, append_images=rgb[1:])
     return path
+
+
+class PageNumberEngine:
+    """A stand-in recogniser for tests of the page loop, with no model: page n of a `numbered_scan` is an image
+    10 + n pixels wide, and it "reads" the page number from that width. It keeps weak references to the images it
+    is given, to count how many page images are alive at once."""
+
+    name = "page-number"
+
+    def __init__(self, fail_at_call: int | None = None) -> None:
+        self.pages: list[int] = []
+        self.most_alive = 0
+        self._images: list[weakref.ref[Any]] = []
+        self._fail_at = fail_at_call
+
+    def recognise(self, image: Any, orient: bool = False) -> tuple[list[Any], int]:
+        if self._fail_at is not None and len(self.pages) + 1 == self._fail_at:
+            raise RuntimeError("the engine crashed")
+        self._images = [ref for ref in self._images if ref() is not None] + [weakref.ref(image)]
+        self.most_alive = max(self.most_alive, len(self._images))
+        page = image.width - 10
+        self.pages.append(page)
+        return [([[0, 0], [200, 0], [200, 20], [0, 20]], f"第{page}页 软件企业出海保险补贴", 0.99)], 0
+
+
+def numbered_scan(path: Path, pages: int) -> Path:
+    """An image-only PDF of tiny pages (page n: a 10 + n by 16 pixel image at 72 dpi), built in well under a second."""
+    from PIL import Image
+
+    images = [Image.new("L", (10 + n, 16), 255) for n in range(1, pages + 1)]
+    return save_image_pdf(images, path, dpi=72)
 
 
 def sample_regulation(seed: int = 0, chars: int = 900) -> str:

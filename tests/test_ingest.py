@@ -306,3 +306,24 @@ def test_rebuild_flag(small_index, small_corpus: Path, tmp_path: Path) -> None:
     report = ingest([small_corpus], settings, rebuild=True)
     assert len(report.added) == 2 and not report.unchanged
     assert snapshot(settings)["vectors"] == before["vectors"]
+
+
+def test_300_page_scan_is_indexed_with_page_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.scans import PageNumberEngine, numbered_scan
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    numbered_scan(folder / "scan-300.pdf", 300)
+    engine = PageNumberEngine()
+    # No models: the page loop only. One file is parsed in this process (assistant.parse_pool), which takes the
+    # engine of [ocr] threads from here.
+    monkeypatch.setattr("assistant.ocr.recognition.default_engine", lambda threads=None: engine)
+    settings = make_settings(tmp_path / "idx", ocr={"dpi": 72})
+    seen: list[tuple[int, int, str]] = []
+    report = ingest([folder], settings, progress=lambda *a: seen.append(a))
+    assert report.ok and report.added == ["scan-300"]
+    assert engine.pages == list(range(1, 301)) and engine.most_alive <= 2
+    ocr_steps = [what for _, _, what in seen if "(OCR " in what]
+    assert ocr_steps == [f"scan-300.pdf p.{n} (OCR {n}/300)" for n in range(1, 301)]
+    doc = open_index(settings).catalog.documents()[0]
+    assert doc.status == "complete"

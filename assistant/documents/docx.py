@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DocumentError
-from ..ocr import OCROptions, PageOCR, content_key, ocr_images, ocr_meta
+from ..ocr import OCROptions, PageOCR, content_key, mean_confidence, ocr_images, ocr_meta
 from ..tables import docx_table, to_text
 from .parsed import Parsed, normalise
 
@@ -47,12 +47,14 @@ def parse_docx(path: Path, where: str, ocr: OCROptions | None = None) -> Parsed:
             blocks.append((normalise(block.text), level, _image_ids(block)))
     images = [rid for _, _, rids in blocks for rid in rids]
     recognised: dict[str, PageOCR] = {}
+    read: list[PageOCR] = []  # images where some text was read, however poorly
     if images and ocr is not None and ocr.enabled:
         blobs = [_blob(document, rid) for rid in images]
         cache = ocr.cache()
         results = ocr_images(
-            blobs, engine=ocr.engine, cache=cache, key=content_key(path) if cache else "", progress=ocr.progress
+            blobs, engine=ocr.recogniser(), cache=cache, key=content_key(path) if cache else "", progress=ocr.progress
         )
+        read = [r for r in results if r.text.strip()]
         recognised = {
             rid: r for rid, r in zip(images, results, strict=True) if r.text.strip() and r.confidence >= ocr.min_confidence
         }
@@ -71,6 +73,11 @@ def parse_docx(path: Path, where: str, ocr: OCROptions | None = None) -> Parsed:
         offset += len(text)
     if not parts and images:
         reason = "OCR recognised no text in them" if ocr is not None and ocr.enabled else "OCR is turned off"
+        if ocr is not None and ocr.enabled and read:
+            reason = (
+                f"OCR read them only with low confidence ({mean_confidence(read):.2f} < [ocr] min_confidence "
+                f"{ocr.min_confidence:.2f}): photos or poor scans?"
+            )
         raise DocumentError(where, f"no text found: the DOCX holds only images ({len(images)}) and {reason}")
     return Parsed("\n".join(parts), headings=headings, meta=ocr_meta(recognised.values(), pages=False))
 

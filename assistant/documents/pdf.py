@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DocumentError
-from ..ocr import OCROptions, PageOCR, ocr_meta, ocr_pdf_pages, page_needs_ocr
+from ..ocr import OCROptions, PageOCR, mean_confidence, ocr_meta, ocr_pdf_pages, page_needs_ocr
 from ..tables import TABLE_MARK, pdf_tables_by_page
 from ..textutil import CJK_PUNCT, CJK_SCRIPT, CN_NUMERALS
 from ..types import PageSpan
@@ -86,10 +86,16 @@ def _meaningful_pdf_title(title: str, path: Path) -> bool:
 def parse_pdf(path: Path, where: str, ocr: OCROptions | None = None, tables: bool = True) -> Parsed:
     """A PDF file: its text layer page by page; pages with no or garbled text are recognised by OCR (when `ocr` is
     given) and ruled tables become header-keeping blocks (`assistant.tables`)."""
+    # pypdf is handed an open file: given a path it reads the whole file into memory (a 300-page scan: all of it).
+    with Path(path).open("rb") as stream:
+        return _parse_pdf(stream, path, where, ocr, tables)
+
+
+def _parse_pdf(stream: Any, path: Path, where: str, ocr: OCROptions | None, tables: bool) -> Parsed:
     from pypdf import PdfReader
 
     try:
-        reader = PdfReader(str(path), strict=False)
+        reader = PdfReader(stream, strict=False)
         if reader.is_encrypted:
             try:
                 opened = bool(reader.decrypt(""))  # owner-password-only PDFs open with an empty user password
@@ -103,13 +109,19 @@ def parse_pdf(path: Path, where: str, ocr: OCROptions | None = None, tables: boo
     except Exception as exc:  # pypdf raises PdfReadError, ValueError, KeyError ... on damaged files
         raise DocumentError(where, f"not a valid PDF: {type(exc).__name__}: {exc}") from exc
     raw: list[str] = []
+    scanned: list[int] = []
     for number, page in enumerate(pages, start=1):
         try:
-            raw.append((page.extract_text() or "").replace("\x00", ""))  # NULs: a 2-byte font encoding read as 1-byte
+            text = (page.extract_text() or "").replace("\x00", "")  # NULs: a 2-byte font encoding read as 1-byte
         except Exception as exc:  # a damaged content stream
             raise DocumentError(where, f"not a valid PDF: page {number} cannot be read ({exc})") from exc
-    scanned = [n for n, text in enumerate(raw, start=1) if page_needs_ocr(text, _has_image(pages[n - 1]))]
-    recognised = _recognise(path, where, scanned, ocr) if scanned and ocr is not None and ocr.enabled else {}
+        raw.append(text)
+        # whether the page holds an image matters only for a short text (looking makes pypdf read the image's data)
+        if page_needs_ocr(text, has_image=False) or page_needs_ocr(text, _has_image(page)):
+            scanned.append(number)
+        _forget_images(reader, page)
+    read = _recognise(path, where, scanned, ocr) if scanned and ocr is not None and ocr.enabled else {}
+    recognised = {n: r for n, r in read.items() if ocr is not None and r.confidence >= ocr.min_confidence}
     ruled = [n for n in range(1, len(raw) + 1) if n not in recognised and _draws_lines(pages[n - 1])]
     with_tables = _tables(path, ruled) if tables else {}
     spans: list[PageSpan] = []
@@ -136,6 +148,13 @@ def parse_pdf(path: Path, where: str, ocr: OCROptions | None = None, tables: boo
     if not parts:
         if not pages:
             raise DocumentError(where, "no text found (no pages)")
+        if ocr is not None and ocr.enabled and read:
+            raise DocumentError(
+                where,
+                f"no text layer, and OCR read its {len(pages)} page(s) only with low confidence "
+                f"({mean_confidence(read.values()):.2f} < [ocr] min_confidence {ocr.min_confidence:.2f}): "
+                "a photo or a poor scan?",
+            )
         if ocr is not None and ocr.enabled:
             raise DocumentError(
                 where, f"no text layer, and OCR recognised no text on its {len(pages)} page(s) (a blank or photo scan?)"
@@ -167,6 +186,26 @@ def _has_image(page: Any) -> bool:
         return True
 
 
+def _forget_images(reader: Any, page: Any) -> None:
+    """Drop a page's images from pypdf's object cache once its text is read: pypdf keeps every object it has read,
+    so reading the text of a 300-page scan would keep all its images in memory (they are read again if needed)."""
+    from pypdf.generic import IndirectObject, StreamObject
+
+    try:
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources is not None else None
+        if xobjects is None:
+            return
+        for ref in dict.values(xobjects.get_object()):  # the references, not the objects (that would read them)
+            if isinstance(ref, IndirectObject):
+                key = (ref.generation, ref.idnum)
+                obj = reader.resolved_objects.get(key)
+                if isinstance(obj, StreamObject) and obj.get("/Subtype") == "/Image":
+                    del reader.resolved_objects[key]
+    except Exception:  # odd resource dictionaries: the images stay cached, which costs only memory
+        return
+
+
 _PATH_OPS = re.compile(rb"[\d.]\s+(?:re|l)\s")  # a rectangle or a line segment in a content stream
 
 
@@ -181,16 +220,17 @@ def _draws_lines(page: Any) -> bool:
 
 
 def _recognise(path: Path, where: str, pages: list[int], ocr: OCROptions) -> dict[int, PageOCR]:
-    """OCR of the given pages; pages read with too little confidence are left out."""
+    """OCR of the given pages: those where some text was read (the caller leaves out those read with too little
+    confidence)."""
     try:
         results = ocr_pdf_pages(
-            path, pages, engine=ocr.engine, cache=ocr.cache(), dpi=ocr.dpi, progress=ocr.progress
+            path, pages, engine=ocr.recogniser(), cache=ocr.cache(), dpi=ocr.dpi, progress=ocr.progress
         )
     except DocumentError:
         raise
     except Exception as exc:  # PDFium or the OCR engine on a damaged page
         raise DocumentError(where, f"OCR failed: {type(exc).__name__}: {exc}") from exc
-    return {n: r for n, r in results.items() if r.text.strip() and r.confidence >= ocr.min_confidence}
+    return {n: r for n, r in results.items() if r.text.strip()}
 
 
 def _tables(path: Path, pages: list[int]) -> dict[int, str]:

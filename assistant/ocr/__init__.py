@@ -1,13 +1,15 @@
 """OCR for pages that have no usable text: scanned PDF pages and images inside DOCX files.
 
-`recognition`: RapidOCR on one image, in the orientation that reads best (the model loads on
-first use, never at import). `pages`: when a PDF page needs OCR, and `ocr_pdf_pages` / `ocr_images`,
-which recognise pages one by one, report progress per page and keep each recognised page in the
-on-disk `cache`, keyed by the file's content hash and the page number, so an ingest killed in the
-middle of a 300-page scan resumes where it stopped.
+`recognition`: one image, in the orientation that reads best, by an engine (`rapid`: RapidOCR,
+whose model loads on first use, never at import); `layout`: the engine's text boxes joined into
+lines. `pages`: when a PDF page needs OCR, and `ocr_pdf_pages` / `ocr_images`, which recognise
+pages one by one, report progress per page and keep each recognised page in the on-disk `cache`,
+keyed by the file's content hash and the page number, so an ingest killed in the middle of a
+300-page scan resumes where it stopped.
 """
 
 from .cache import CACHE_VERSION, PageCache, content_key
+from .layout import lines_to_text
 from .pages import (
     OCROptions,
     OCRProgress,
@@ -20,7 +22,8 @@ from .pages import (
     page_needs_ocr,
     render_pdf_page,
 )
-from .recognition import OCREngine, PageOCR, RapidOCREngine, default_engine, lines_to_text, recognise_image
+from .rapid import RapidOCREngine
+from .recognition import OCREngine, PageOCR, default_engine, recognise_image
 
 __all__ = [
     "CACHE_VERSION",

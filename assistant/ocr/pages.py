@@ -1,6 +1,7 @@
 """OCR of documents: when a PDF page needs it, how a loader runs it (`OCROptions`), the pages of a PDF
 and the images of a DOCX recognised one by one with progress and the page cache, and the metadata
-recognised text leaves on its document."""
+recognised text leaves on its document. A PDF is rendered one page at a time, and reopened every few
+pages, so memory stays flat on long scans."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..failpoints import failpoint
+from . import recognition
 from .cache import PageCache, content_key
 from .recognition import MAX_PIXELS, MIN_TEXT_CHARS, OCREngine, PageOCR, recognise_image
 
@@ -19,6 +21,7 @@ from .recognition import MAX_PIXELS, MIN_TEXT_CHARS, OCREngine, PageOCR, recogni
 OCRProgress = Callable[[int, int, str], None]
 
 _GARBLED_SHARE = 0.2
+_PAGES_PER_OPEN = 25  # PDFium keeps what it has read of an open PDF (a scan: each page's image data): reopened so often
 
 
 @dataclass
@@ -30,7 +33,8 @@ class OCROptions:
     min_confidence: float = 0.5
     cache_dir: Path | None = None  # recognised pages are kept here (the index folder's ocr_cache/)
     progress: OCRProgress | None = None
-    engine: OCREngine | None = None
+    engine: OCREngine | None = None  # None: the process's RapidOCR engine for `threads` (see `recogniser`)
+    threads: int = 1  # onnxruntime threads per model run of that engine ([ocr] threads)
 
     @classmethod
     def from_settings(cls, settings: Any, progress: OCRProgress | None = None) -> OCROptions | None:
@@ -42,6 +46,7 @@ class OCROptions:
             min_confidence=settings.ocr.min_confidence,
             cache_dir=Path(settings.store.path) / "ocr_cache",
             progress=progress,
+            threads=settings.ocr.threads,
         )
 
     def for_file(self, progress: Callable[[int, int, str], None] | None, done: int, total: int) -> OCROptions:
@@ -49,6 +54,12 @@ class OCROptions:
         if progress is None:
             return self
         return replace(self, progress=file_progress(progress, done, total))
+
+    def recogniser(self) -> OCREngine:
+        """The engine given, else this process's RapidOCR engine for `threads`, made on first use. Options travel to
+        parser processes (`assistant.parse_pool`) and an engine does not (a lock, a loaded model): each process that
+        reads makes its own, once."""
+        return self.engine or recognition.default_engine(self.threads)
 
     def cache(self) -> PageCache | None:
         return PageCache(self.cache_dir) if self.cache_dir else None
@@ -108,20 +119,24 @@ def render_pdf_page(path: Path, page: int, dpi: int = 200, password: str | None 
 
     pdf = pdfium.PdfDocument(str(path), password=password)
     try:
-        pg = pdf[page - 1]
-        try:
-            w, h = pg.get_size()
-            scale = dpi / 72
-            if w * h * scale * scale > MAX_PIXELS:
-                scale = (MAX_PIXELS / (w * h)) ** 0.5
-            bitmap = pg.render(scale=scale)
-            image = bitmap.to_pil()
-            bitmap.close()
-            return image
-        finally:
-            pg.close()
+        return _render(pdf, page, dpi)
     finally:
         pdf.close()
+
+
+def _render(pdf: Any, page: int, dpi: int) -> Any:
+    pg = pdf[page - 1]
+    try:
+        w, h = pg.get_size()
+        scale = dpi / 72
+        if w * h * scale * scale > MAX_PIXELS:
+            scale = (MAX_PIXELS / (w * h)) ** 0.5
+        bitmap = pg.render(scale=scale)
+        image = bitmap.to_pil()  # a copy: PDFium's BGR bitmap becomes an RGB image
+        bitmap.close()
+        return image
+    finally:
+        pg.close()
 
 
 def ocr_pdf_pages(
@@ -134,22 +149,37 @@ def ocr_pdf_pages(
     dpi: int = 200,
     progress: OCRProgress | None = None,
 ) -> dict[int, PageOCR]:
-    """Recognise the given pages (1-based) of a PDF, one at a time, reusing and filling the page cache."""
+    """Recognise the given pages (1-based) of a PDF, one at a time, reusing and filling the page cache.
+
+    Only one page image exists at a time, and each recognised page is in the cache before the next is rendered."""
+    import pypdfium2 as pdfium
+
     wanted = sorted(set(pages))
     key = key or (content_key(path) if cache else "")
     results: dict[int, PageOCR] = {}
     name = Path(path).name
-    for n, page in enumerate(wanted, start=1):
-        cached = cache.get(key, page) if cache else None
-        if cached is None:
-            image = render_pdf_page(path, page, dpi)
-            cached = recognise_image(image, engine, page)
-            if cache:
-                cache.put(key, cached)
-            failpoint("ocr_page")
-        results[page] = cached
-        if progress:
-            progress(n, len(wanted), f"{name} p.{page}")
+    # Opened at the first page not in the cache, and again every _PAGES_PER_OPEN pages: open for good it holds the
+    # image data of every page it rendered; opened for every page it costs O(pages²) (each open walks the page tree).
+    pdf, rendered = None, 0
+    try:
+        for n, page in enumerate(wanted, start=1):
+            cached = cache.get(key, page) if cache else None
+            if cached is None:
+                if pdf is None or rendered == _PAGES_PER_OPEN:
+                    if pdf is not None:
+                        pdf.close()
+                    pdf, rendered = pdfium.PdfDocument(str(path)), 0
+                rendered += 1
+                cached = recognise_image(_render(pdf, page, dpi), engine, page)
+                if cache:
+                    cache.put(key, cached)
+                failpoint("ocr_page")
+            results[page] = cached
+            if progress:
+                progress(n, len(wanted), f"{name} p.{page}")
+    finally:
+        if pdf is not None:
+            pdf.close()
     return results
 
 
