@@ -135,11 +135,12 @@ class LLMSettings(_Section):
         "to the LLM (shorter prompts: faster, and better for small models).",
     )
     context_tokens: int = Field(
-        120,
+        60,
         ge=40,
         description="Evidence budget for a generative LLM, in (estimated) tokens: the question's best sentences "
-        "from the top passages. On a 2-core CPU the 1.5B model reads ~35-40 prompt tokens/s, so this sets the "
-        "time to the first answer token.",
+        "from the top passages, scaled by question type (answering.BUDGET_SCALE). It sets the time to the first "
+        "answer token: on bj_gov_faq_zh (bench/answer.py, quiet 2-core machine) 60 gave 2.9 s p50 and the same "
+        "F1 as 120 (4.4 s p50).",
     )
     choice_evidence_weight: float = Field(
         2.0,

@@ -30,6 +30,8 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     # label: settings overrides by section
     "default": {},
     "extractive": {"llm": {"backend": "extractive"}},  # the no-LLM baseline: quoting the best sentences
+    "1.5b, 60 tokens": {"llm": {"local_model": "qwen2.5-coder-1.5b", "context_tokens": 60}},
+    "1.5b, 80 tokens": {"llm": {"local_model": "qwen2.5-coder-1.5b", "context_tokens": 80}},
     "1.5b, 120 tokens": {"llm": {"local_model": "qwen2.5-coder-1.5b", "context_tokens": 120}},
     "1.5b, 160 tokens": {"llm": {"local_model": "qwen2.5-coder-1.5b", "context_tokens": 160}},
     "1.5b, 200 tokens": {"llm": {"local_model": "qwen2.5-coder-1.5b", "context_tokens": 200}},
