@@ -141,7 +141,6 @@ def render_choice(query: Query, label: str, text: str, why: tuple[int, str] | No
 BLANK_WEIGHT = 1.5
 # A blank in a fill-in question: "由____报国务院备案", "（　）".
 _BLANK = re.compile(r"_{2,}|＿+|[(（][\s\u3000]*[)）]")
-_EDGE_PUNCT = "。.，,；;：:、 "
 _JOIN = 4  # characters of the stem on each side of the blank that the filled-in text must continue with
 
 
@@ -151,6 +150,7 @@ def _across(query: Query, passages: list[Passage]) -> bool:
 
 
 def _compact(text: str) -> str:
+    """Normalized, without spaces and punctuation: stems and options punctuate differently from their source."""
     return re.sub(r"[\s,.;:!?，。；：！？、“”‘’\"'《》〈〉（）()\[\]【】]+", "", normalize(text))
 
 
@@ -169,6 +169,15 @@ def _longest_run(needle: str, hay: str) -> int:
     return best
 
 
+def _blank(query: Query, passages: list[Passage], top: int) -> tuple[str, str, str] | None:
+    """(the top passages, the stem before the blank, the stem after it), compacted, for a choice question with
+    one blank in the passages' language; else None."""
+    parts = _BLANK.split(query.analysis.stem)
+    if query.analysis.type != CHOICE or len(parts) != 2 or not passages or _across(query, passages):
+        return None
+    return "\n".join(_compact(p.text) for p in passages[:top]), _compact(parts[0]), _compact(parts[1])
+
+
 def blank_fit(query: Query, passages: list[Passage], top: int = 5) -> list[float] | None:
     """For a question with one blank: how well each option, written into the blank, reads as the evidence.
 
@@ -176,23 +185,17 @@ def blank_fit(query: Query, passages: list[Passage], top: int = 5) -> list[float
     on each side of the blank continue it there ("由____报国务院备案" filled with "省、自治区、直辖市的人民代表
     大会常务委员会" must read "由省、…常务委员会报"). None when the stem does not have exactly one blank.
     """
-    a = query.analysis
-    parts = _BLANK.split(a.stem)
-    picks = options(query)
-    if a.type != CHOICE or len(parts) != 2 or not picks or not passages or _across(query, passages):
+    blank, picks = _blank(query, passages, top), options(query)
+    if blank is None or not picks:
         return None
-    text = "\n".join(_compact(p.text) for p in passages[:top])
-    left, right = _compact(parts[0]).rstrip(), _compact(parts[1])
-    left = "" if not left or left[-1] in _EDGE_PUNCT else left[-_JOIN:]
-    right = "" if not right or right[0] in _EDGE_PUNCT else right[:_JOIN]
+    text, left, right = blank[0], blank[1][-_JOIN:], blank[2][:_JOIN]
     scores = []
     for _, option in picks:
-        body = _compact(option).strip(_EDGE_PUNCT)
+        body = _compact(option)
         if not body:
             scores.append(0.0)
             continue
-        found = body in text
-        share = 1.0 if found else _longest_run(body, text) / len(body)
+        share = 1.0 if body in text else _longest_run(body, text) / len(body)
         joins = []
         if left:
             head = body[:3]
@@ -209,14 +212,12 @@ def source_missing(query: Query, passages: list[Passage], top: int = 5) -> bool:
     are not in them (the longest runs found on the two sides cover less than half of up to 12 characters a side),
     and no option written into the blank reads as them. Fill-in questions quote their source, so the passage
     that holds the answer also holds the words around the blank (measured on cn_policy_regs: bench/choice.py)."""
-    parts = _BLANK.split(query.analysis.stem)
-    if query.analysis.type != CHOICE or len(parts) != 2 or not passages or _across(query, passages):
+    blank = _blank(query, passages, top)
+    if blank is None:
         return False
-    text = "\n".join(_compact(p.text) for p in passages[:top])
-    left, right = _compact(parts[0])[-12:], _compact(parts[1])[:12]
+    text, left, right = blank[0], blank[1][-12:], blank[2][:12]
     context = len(left) + len(right)
     if context < 4:
         return False
     found = _longest_run(left, text) + _longest_run(right, text)
-    fit = blank_fit(query, passages, top) or [0.0]
-    return found < context / 2 and max(fit) < 0.5
+    return found < context / 2 and max(blank_fit(query, passages, top) or [0.0]) < 0.5
