@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from .config import LLMSettings
 from .query import CHOICE, TRUE_FALSE, Query
 from .textutil import content_units, language_of, normalize, split_sentences, units, weighted_coverage
 from .types import Passage
@@ -47,13 +48,40 @@ def option_evidence(query: Query, passages: list[Passage], top: int = 5) -> list
     return [s + BLANK_WEIGHT * f for s, f in zip(support, fit, strict=True)]
 
 
-def combine(kind: str, scores: list[float], support: list[float], weight: float, bias: float) -> list[float]:
+def weigh(query: Query, passages: list[Passage], scores: list[float], settings: LLMSettings) -> tuple[list[float], list[float]]:
+    """(how well the evidence supports each option, each option's final score) for the model's `scores`."""
+    support = option_evidence(query, passages)
+    kind, contradicted = query.analysis.type, figure_contradicted(query, passages)
+    return support, combine(kind, scores, support, settings.choice_evidence_weight, settings.true_false_bias, contradicted)
+
+
+def figure_contradicted(query: Query, passages: list[Passage], top: int = 5) -> bool:
+    """A true/false statement with a figure ("单项许可的有效期不超过3年") whose closest evidence sentence (covering at
+    least 0.3 of it) does not state that figure with its unit ("…不超过1年"): the statement is false."""
+    a = query.analysis
+    if a.type != TRUE_FALSE or not passages or _across(query, passages):
+        return False
+    figures = _FIGURE.findall(normalize(a.stem))
+    sentences = [normalize(p.text[s:e]) for p in passages[:top] for s, e in split_sentences(p.text) if e - s >= 6]
+    if not figures or not sentences:
+        return False
+    wanted = content_units(a.stem)
+    covered, sentence = max((weighted_coverage(wanted, set(units(s)), query.idf), s) for s in sentences)
+    return covered >= 0.3 and not _figures_in(figures, sentence)
+
+
+def combine(
+    kind: str, scores: list[float], support: list[float], weight: float, bias: float, contradicted: bool = False
+) -> list[float]:
     """Each option's final score for a question of type `kind` (CHOICE or TRUE_FALSE) from the model's log-probabilities and the evidence's support.
 
     The evidence joins a model's opinion on multiple choice only: on true/false it made held-out questions worse;
     there the model must prefer "true" by `bias` (it says "true" too often). A backend without an opinion (all
-    scores equal: the extractive one) goes by the evidence alone. Measured by bench/choice.py.
+    scores equal: the extractive one) goes by the evidence alone. A true/false statement whose figure the source
+    states otherwise (`figure_contradicted`) is false whatever the model says. Measured by bench/choice.py.
     """
+    if kind != CHOICE and contradicted:
+        return [0.0, 1.0]
     if kind == CHOICE or len(set(scores)) <= 1:
         return [s + weight * e for s, e in zip(scores, support, strict=True)]
     return [scores[0] - bias, *scores[1:]]

@@ -271,9 +271,7 @@ class Engine:
         except LLMError as exc:
             answer.error = str(exc)
             return
-        support = choice.option_evidence(query, answer.passages)
-        llm_settings = self.settings.llm
-        combined = choice.combine(query.analysis.type, scores, support, llm_settings.choice_evidence_weight, llm_settings.true_false_bias)
+        support, combined = choice.weigh(query, answer.passages, scores, self.settings.llm)
         (word, option), _ = max(zip(picks, combined, strict=True), key=lambda x: x[1])
         shown = [n for n, _ in request.evidence]
         why = choice.reason(query, answer.passages, shown, option)

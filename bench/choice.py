@@ -61,6 +61,7 @@ def collect(index: Path, suite: Path, every: int, offset: int, wide: float) -> l
                 "id": item.id, "type": query.analysis.type, "gold": item.gold_choice,
                 "options": [w for w, _ in picks],
                 "evidence": choice.option_evidence(query, result.passages),
+                "contradicted": choice.figure_contradicted(query, result.passages),
             }  # fmt: skip
             for label, tokens in (("model", base), ("model_wide", round(base * wide))):
                 if label == "model_wide" and wide == 1.0:  # --wide 1: one forward pass per question
@@ -91,7 +92,9 @@ def recompute_evidence(rows: list[dict[str, Any]], index: Path, suite: Path) -> 
     try:
         for row in rows:
             query = engine.query(format_question(items[row["id"]]))
-            row["evidence"] = choice.option_evidence(query, engine.retrieve(query).passages)
+            passages = engine.retrieve(query).passages
+            row["evidence"] = choice.option_evidence(query, passages)
+            row["contradicted"] = choice.figure_contradicted(query, passages)
     finally:
         engine.close()
 
@@ -124,7 +127,7 @@ def report(rows: list[dict[str, Any]]) -> None:
     # What the engine ships (assistant/choice.py combine, with the default settings).
     llm = LLMSettings()
     scorers["shipped (choice.combine)"] = lambda r, i: choice.combine(
-        r["type"], r["model"], r["evidence"], llm.choice_evidence_weight, llm.true_false_bias
+        r["type"], r["model"], r["evidence"], llm.choice_evidence_weight, llm.true_false_bias, r.get("contradicted", False)
     )[i]
     scorers["model, true/false bias"] = lambda r, i: choice.combine(r["type"], r["model"], r["evidence"], 0.0, llm.true_false_bias)[i]
     for w in WEIGHTS[1:]:

@@ -79,3 +79,17 @@ def test_combine_weighs_the_evidence_on_choice_and_corrects_the_true_bias_on_tru
     assert choice.combine(TRUE_FALSE, [-0.4, -0.8], [0.0, 1.0], 2.0, 0.5) == [-0.9, -0.8]
     # No opinion from the backend (extractive): the evidence decides, on true/false too.
     assert choice.combine(TRUE_FALSE, [0.0, 0.0], [0.2, 0.7], 2.0, 0.5) == [0.4, 1.4]
+
+
+def test_a_true_false_statement_whose_figure_the_source_states_otherwise_is_false() -> None:
+    licence = Passage(
+        chunk_id="e#15", doc_id="e", score=1.0,
+        text="单项许可的有效期不超过1年，有效期内完成出口的，出口许可证件自动失效。通用许可的有效期不超过3年。",
+    )  # fmt: skip
+    tf = "\n请先回答“正确”或“错误”，再说明依据。"
+    assert choice.figure_contradicted(Query.make("单项许可的有效期不超过3年。" + tf), [licence])
+    assert not choice.figure_contradicted(Query.make("单项许可的有效期不超过1年。" + tf), [licence])
+    assert not choice.figure_contradicted(Query.make("单项许可到期自动失效。" + tf), [licence])  # no figure: the model decides
+    # The model's "true" is overruled; without the contradiction the model (with its bias) decides.
+    assert choice.combine(TRUE_FALSE, [-0.1, -2.0], [0.0, 0.5], 2.0, 0.5, contradicted=True) == [0.0, 1.0]
+    assert choice.combine(TRUE_FALSE, [-0.1, -2.0], [0.0, 0.5], 2.0, 0.5) == [-0.6, -2.0]
