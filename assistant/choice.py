@@ -62,12 +62,22 @@ def figure_contradicted(query: Query, passages: list[Passage], top: int = 5) -> 
     if a.type != TRUE_FALSE or not passages or _across(query, passages):
         return False
     figures = _FIGURE.findall(normalize(a.stem))
-    sentences = [normalize(p.text[s:e]) for p in passages[:top] for s, e in split_sentences(p.text) if e - s >= 6]
+    sentences = _sentences(passages, top)
     if not figures or not sentences:
         return False
-    wanted = content_units(a.stem)
-    covered, sentence = max((weighted_coverage(wanted, set(units(s)), query.idf), s) for s in sentences)
-    return covered >= 0.3 and not _figures_in(figures, sentence)
+    covered, i = _closest(query, [set(units(s)) for s in sentences])
+    return covered >= 0.3 and not _figures_in(figures, sentences[i])
+
+
+def _sentences(passages: list[Passage], top: int) -> list[str]:
+    """The sentences (normalized, at least 6 characters) of the top passages."""
+    return [normalize(p.text[s:e]) for p in passages[:top] for s, e in split_sentences(p.text) if e - s >= 6]
+
+
+def _closest(query: Query, have: list[set[str]]) -> tuple[float, int]:
+    """(coverage, index) of the sentence, given by its units, that states most of the stem (IDF-weighted)."""
+    wanted = content_units(query.analysis.stem)
+    return max((weighted_coverage(wanted, got, query.idf), i) for i, got in enumerate(have))
 
 
 def combine(
@@ -97,7 +107,7 @@ def sentence_support(query: Query, passages: list[Passage], top: int = 5) -> lis
     languages only figures can be compared.
     """
     picks = options(query)
-    sentences = [normalize(p.text[s:e]) for p in passages[:top] for s, e in split_sentences(p.text) if e - s >= 6]
+    sentences = _sentences(passages, top)
     if not picks or not sentences:
         return [0.0] * len(picks)
     a = query.analysis
@@ -123,7 +133,7 @@ def sentence_support(query: Query, passages: list[Passage], top: int = 5) -> lis
     if across:
         return [0.0, 0.0]
     wanted = content_units(a.stem)
-    stated, i = max((weighted_coverage(wanted, got, query.idf), i) for i, got in enumerate(have))
+    stated, i = _closest(query, have)
     statement, sentence = normalize(a.stem), sentences[i]
     # The sentence turns the statement around when it negates something the statement asserts ("不得延期使用"
     # against "可以申请延期使用"), or states without a negation what the statement negates.
