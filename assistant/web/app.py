@@ -186,7 +186,10 @@ def build_app(engine: Engine, library: Library | None = None) -> gr.Blocks:
                 h.ask, ask_in, ask_out, api_visibility="private", **ask_opts
             ))  # fmt: skip
         # Stop cancels the answer being generated (the handler's worker sees the page's generator close).
-        stop.click(actions.stopped, session, [chat, session], cancels=asking, queue=False, api_visibility="private")
+        # Marked again once the cancel has landed: an update of the answer already on its way must not win.
+        stop.click(actions.stopped, session, [chat, session], cancels=asking, queue=False, api_visibility="private").then(
+            actions.stopped, session, [chat, session], queue=False, api_visibility="private"
+        )
         view_opts: dict[str, Any] = {
             "concurrency_id": "view", "concurrency_limit": VIEW_CONCURRENCY, "show_progress": "hidden",
             "api_visibility": "private",

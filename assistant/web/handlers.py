@@ -133,6 +133,8 @@ class Handlers:
         session.selected_turn, session.selected_n = len(session.turns) - 1, None
         yield "", views.chat_html(session), views.sources_html(session), session
         for kind, payload in events:
+            if turn.finished:  # stopped meanwhile (the Stop button): leave it as Stop marked it
+                return
             if kind == "passages":
                 turn.passages, turn.phase = payload, "sources"
             elif kind == "text":
