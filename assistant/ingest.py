@@ -199,6 +199,17 @@ def _index_files(
     return all_ids
 
 
+def _prune_ocr_cache(index: Index, settings: Settings, since: float) -> None:
+    """Drop the recognised pages of files that are no longer indexed (removed or changed), unless this ingest used
+    them: the cache is what lets a killed OCR resume and a rebuild skip recognition, not an archive."""
+    ocr = OCROptions.from_settings(settings)
+    cache = ocr.cache() if ocr is not None else None
+    if cache is None or not cache.directory.is_dir():
+        return
+    keep = {record.meta["ocr_key"] for record in index.catalog.documents() if record.meta.get("ocr_key")}
+    cache.prune(keep, since)
+
+
 def remove_document(index: Index, doc_id: str) -> None:
     index.store.delete_document(doc_id)
     index.catalog.remove_document(doc_id)
@@ -219,7 +230,7 @@ def ingest(
     that was ingested are removed (when `prune`), every bad file is reported in
     `failed` and the rest is still indexed.
     """
-    started = time.perf_counter()
+    started, since = time.perf_counter(), time.time()
     report = IngestReport()
     if rebuild:
         wipe_index(settings)
@@ -250,6 +261,7 @@ def ingest(
                 remove_document(index, record.doc_id)
                 report.removed.append(record.doc_id)
         report.failed.extend(record_sidecars(index.catalog, paths, seen))
+        _prune_ocr_cache(index, settings, since)
         failpoint("before_bm25")
         if not index.keywords.is_current():  # an unchanged folder re-ingests without rebuilding BM25
             index.keywords.rebuild()

@@ -317,6 +317,41 @@ def test_page_cache_round_trip(tmp_path: Path) -> None:
     assert cache.get("k", 1) is None
 
 
+def test_page_cache_prune_keeps_indexed_and_recently_used_files(tmp_path: Path) -> None:
+    cache = PageCache(tmp_path)
+    for key in ("indexed", "stale", "used"):
+        cache.put(key, PageOCR(1, key, 0.9, 0))
+        os.utime(tmp_path / key, (1_000, 1_000))  # written long before this ingest
+    assert cache.get("used", 1) is not None  # read by this ingest: marked in use
+    assert cache.prune({"indexed"}, before=2_000) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["indexed", "used"]
+    assert PageCache(tmp_path / "missing").prune(set(), before=2_000) == 0
+
+
+@needs_font
+def test_ingest_drops_the_pages_of_scans_no_longer_indexed(tmp_path: Path) -> None:
+    from assistant.ingest import ingest
+    from tests.conftest import make_settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    pdf = scan_pdf(folder / "scan.pdf", [TEXT])
+    (folder / "note.txt").write_text("第一条 软件企业可以申请出海保险补贴。", encoding="utf-8")
+    settings = make_settings(tmp_path / "idx", llm={"backend": "extractive"})
+    cache_dir = tmp_path / "idx" / "ocr_cache"
+    assert ingest([folder], settings).ok
+    key = content_key(pdf)
+    assert (cache_dir / key).is_dir()
+    PageCache(cache_dir).put("gone", PageOCR(1, "old scan", 0.9, 0))  # pages of a file removed long ago
+    os.utime(cache_dir / "gone", (1_000, 1_000))
+    assert ingest([folder], settings).ok  # unchanged folder: the indexed scan keeps its pages
+    assert sorted(p.name for p in cache_dir.iterdir()) == [key]
+    pdf.unlink()
+    os.utime(cache_dir / key, (1_000, 1_000))
+    report = ingest([folder], settings)
+    assert report.removed and not (cache_dir / key).exists()
+
+
 KILLED_RUN = r"""
 import sys
 from pathlib import Path

@@ -48,12 +48,12 @@ def parse_docx(path: Path, where: str, ocr: OCROptions | None = None) -> Parsed:
     images = [rid for _, _, rids in blocks for rid in rids]
     recognised: dict[str, PageOCR] = {}
     read: list[PageOCR] = []  # images where some text was read, however poorly
+    key = ""  # the page cache's key for this file
     if images and ocr is not None and ocr.enabled:
         blobs = [_blob(document, rid) for rid in images]
         cache = ocr.cache()
-        results = ocr_images(
-            blobs, engine=ocr.recogniser(), cache=cache, key=content_key(path) if cache else "", progress=ocr.progress
-        )
+        key = content_key(path) if cache else ""
+        results = ocr_images(blobs, engine=ocr.recogniser(), cache=cache, key=key, progress=ocr.progress)
         read = [r for r in results if r.text.strip()]
         recognised = {
             rid: r for rid, r in zip(images, results, strict=True) if r.text.strip() and r.confidence >= ocr.min_confidence
@@ -79,7 +79,7 @@ def parse_docx(path: Path, where: str, ocr: OCROptions | None = None) -> Parsed:
                 f"{ocr.min_confidence:.2f}): photos or poor scans?"
             )
         raise DocumentError(where, f"no text found: the DOCX holds only images ({len(images)}) and {reason}")
-    return Parsed("\n".join(parts), headings=headings, meta=ocr_meta(recognised.values(), pages=False))
+    return Parsed("\n".join(parts), headings=headings, meta=ocr_meta(recognised.values(), pages=False, key=key))
 
 
 _BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"

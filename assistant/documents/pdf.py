@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DocumentError
-from ..ocr import OCROptions, PageOCR, mean_confidence, ocr_meta, ocr_pdf_pages, page_needs_ocr
+from ..ocr import OCROptions, PageOCR, content_key, mean_confidence, ocr_meta, ocr_pdf_pages, page_needs_ocr
 from ..tables import TABLE_MARK, pdf_tables_by_page
 from ..textutil import CJK_PUNCT, CJK_SCRIPT, CN_NUMERALS
 from ..types import PageSpan
@@ -170,7 +170,7 @@ def _parse_pdf(stream: Any, path: Path, where: str, ocr: OCROptions | None, tabl
         "\n\n".join(parts),
         pages=spans,
         title_hint=hint if _meaningful_pdf_title(hint, path) else "",
-        meta=ocr_meta(recognised.values()),
+        meta=ocr_meta(recognised.values(), key=content_key(path) if recognised and ocr and ocr.cache_dir else ""),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -36,6 +37,7 @@ class PageCache:
     def get(self, key: str, page: int) -> PageOCR | None:
         try:
             data = json.loads(self._file(key, page).read_text(encoding="utf-8"))
+            os.utime(self.directory / key)  # in use: `prune` keeps it
         except (OSError, ValueError):
             return None
         if data.pop("v", None) != CACHE_VERSION:
@@ -54,9 +56,22 @@ class PageCache:
         os.replace(tmp, self._file(key, result.page))
 
     def drop(self, key: str) -> None:
-        """Forget a file's pages (after its document is fully indexed the cache is no longer needed)."""
-        folder = self.directory / key
-        if folder.is_dir():
-            for f in folder.iterdir():
-                f.unlink(missing_ok=True)
-            folder.rmdir()
+        """Forget a file's pages."""
+        shutil.rmtree(self.directory / key, ignore_errors=True)
+
+    def prune(self, keep: set[str], before: float) -> int:
+        """Drop the pages of files that are neither in `keep` (the content keys of indexed documents that were
+        recognised) nor used since `before` (a time.time(): an ingest's start, so a file that failed this run or
+        is still to be indexed keeps its pages); returns how many files' pages were dropped."""
+        if not self.directory.is_dir():
+            return 0
+        dropped = 0
+        for folder in self.directory.iterdir():
+            try:
+                stale = folder.is_dir() and folder.name not in keep and folder.stat().st_mtime < before
+            except OSError:
+                continue
+            if stale:
+                self.drop(folder.name)
+                dropped += 1
+        return dropped

@@ -74,14 +74,17 @@ def file_progress(progress: Callable[[int, int, str], None], done: int, total: i
     return report
 
 
-def ocr_meta(results: Iterable[PageOCR], *, pages: bool = True) -> dict[str, str]:
-    """Document metadata for recognised text: ocr=true, the mean confidence and which pages were recognised."""
+def ocr_meta(results: Iterable[PageOCR], *, pages: bool = True, key: str = "") -> dict[str, str]:
+    """Document metadata for recognised text: ocr=true, the mean confidence, which pages were recognised and the
+    page cache's key for the file (`key`: the ingest keeps those pages while the document is indexed)."""
     kept = [r for r in results if r.text.strip()]
     if not kept:
         return {}
     meta = {"ocr": "true", "ocr_confidence": f"{mean_confidence(kept):.3f}"}
     if pages:
         meta["ocr_pages"] = ",".join(str(r.page) for r in kept)
+    if key:
+        meta["ocr_key"] = key
     return meta
 
 
