@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .glossary import TERMS
 from .prompts import CITATION_RE
 from .textutil import ARTICLE_LABEL, cn_number, content_units, coverage, language_of, normalize, split_sentences, units
 from .types import Citation, Passage
@@ -65,37 +66,15 @@ def _numbers_found(claim: str, passage: Passage, *, translated: bool = False) ->
     return _numbers(claim, translated=translated) <= source and _counts(claim) <= digits | _counts(text)
 
 
-# Key policy terms across languages: an English claim citing a Chinese passage (or the reverse) must find the
-# counterpart of each of these terms it uses in the passage. Embedding similarity alone accepts "confiscation
-# of mining licences and fines" for an article about obtaining a mining licence.
-GLOSSARY: list[tuple[str, str]] = [  # (English pattern, Chinese alternatives)
-    (r"\bfine[sd]?\b|\bfining\b", "罚款|罚金"), (r"confiscat", "没收"), (r"revok|revocation", "吊销|撤销"),
-    (r"\bwarning", "警告"), (r"suspen[ds]", "暂停|停止|停产|停业"), (r"illegal (?:gains|income)", "违法所得"),
-    (r"criminal|prosecut", "刑事|犯罪"), (r"detention|detain", "拘留"), (r"imprison", "徒刑|监禁"),
-    (r"subsid", "补贴|补助|资助|贴息"), (r"\b(?:award|reward|bonus)", "奖励|奖"), (r"\bloans?\b", "贷款|借款"),
-    (r"\btax", "税"), (r"insurance", "保险"), (r"premium", "保费|保险费"), (r"\bexport", "出口|出海|境外"),
-    (r"\bimport", "进口"), (r"\bmining\b|\bmines?\b", "开采|采矿|矿"), (r"licen[cs]|\bpermits?\b", "许可|执照|证"),
-    (r"patent", "专利"), (r"trademark", "商标"), (r"copyright", "著作权|版权"), (r"personal information", "个人信息"),
-    (r"small and medium|\bsmes?\b", "中小企业|中小"), (r"\bpay(?:ment)?s?\b|\bpaid\b", "支付|付款|款项|付"),
-    (r"talent", "人才"), (r"training|\btrain", "培训|培养|训练"), (r"open.?source|openharmony", "开源"),
-    (r"computing|compute", "算力|计算"), (r"voucher", "券"), (r"\bdata\b", "数据"), (r"software", "软件"),
-    (r"artificial intelligence|\bai\b", "人工智能|智能"), (r"\bmodels?\b", "模型"), (r"rare earth", "稀土"),
-]
-
-
-# GLOSSARY compiled once: (English pattern, Chinese pattern, the first Chinese alternative).
-_TERMS = [(re.compile(en), re.compile(zh), zh.split("|")[0]) for en, zh in GLOSSARY]
-
-
 def _terms_match(claim: str, passage: Passage) -> bool:
     """Whether every glossary term of a cross-language claim has its counterpart in the passage."""
     source = f"{passage.title}\n{passage.section}\n{passage.text}"
     if language_of(claim) == "en":
         lowered = claim.lower()
-        return all(zh.search(source) for en, zh, _ in _TERMS if en.search(lowered))
+        return all(zh.search(source) for en, zh, _ in TERMS if en.search(lowered))
     lowered = source.lower()
     # Chinese claim over an English passage: only whole terms (the first alternative), not single characters.
-    return all(en.search(lowered) for en, _, term in _TERMS if len(term) > 1 and term in claim)
+    return all(en.search(lowered) for en, _, term in TERMS if len(term) > 1 and term in claim)
 
 
 _TRAILING_MARKERS = re.compile(r"([。！？；!?;.])(\s*)((?:" + CITATION_RE.pattern + r")+)")

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .glossary import weigh_across
 from .query import Query
 from .textutil import content_units, language_of, section_label, split_sentences, units, weighted_coverage
 from .types import Passage
@@ -140,7 +141,11 @@ def _scores(
         # Lexical overlap cannot compare languages; the multilingual embedder can.
         if similarity is None or not sentences:
             return [1.0 / (1 + i) for i in range(len(sentences))]  # the article's opening sentences first
-        return [max(0.0, s) for s in similarity(question, sentences)]
+        scores = [max(0.0, s) for s in similarity(question, sentences)]
+        if language_of(question) != "en":
+            return scores
+        # By the whole article: its lead-in says 处罚 and its items say what is punished.
+        return [weigh_across(question, f"{passage.section}\n{passage.text}", sc) for sc in scores]
     # A policy named in 《》 picks the document (retrieval matched it), not the sentence within it.
     wanted = content_units(_NAMED.sub(" ", question)) or content_units(question)
     return [weighted_coverage(wanted, set(units(s)), idf) for s in sentences]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .config import RetrievalSettings
 from .evidence import score as evidence_score
+from .glossary import chinese_query
 from .index import Index
 from .query import Query
 from .store import date_to_int
@@ -154,6 +155,12 @@ class Retriever:
             sparse = self.index.keywords.search(question, s.candidates, allowed)
             timings["bm25"] = time.perf_counter() - t
             lists.append((sparse, s.bm25_weight, "bm25"))
+            # An English question over Chinese documents: its key terms' Chinese counterparts, searched as keywords.
+            bridge = chinese_query(question) if language_of(question) == "en" else ""
+            if bridge:
+                t = time.perf_counter()
+                lists.append((self.index.keywords.search(bridge, s.candidates, allowed), s.bm25_weight, "bm25_zh"))
+                timings["bm25_zh"] = time.perf_counter() - t
         t = time.perf_counter()
         fused: dict[str, float] = {}
         stage: dict[str, dict[str, float]] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..glossary import term_share
 from ..prompts import refusal_sentence
 from ..textutil import content_units, coverage, language_of, split_sentences
 from .base import GenerationRequest
@@ -26,13 +27,16 @@ class ExtractiveBackend:
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         scored: list[tuple[float, int, str]] = []
         for n, text in request.evidence:
+            # Across languages words cannot be compared, but key terms can: "penalties" wants the article with 处罚.
+            across = language_of(text) != language_of(request.question)
+            share = (term_share(request.question, text) or 0.0) if across and request.language == "en" else 0.0
             for s, e in split_sentences(text):
                 sentence = text[s:e].strip(" …")
                 # Headings are labels, not statements: never quote one as an answer.
                 if sentence.startswith("#") or len(content_units(sentence)) < 3:
                     continue
                 # Prefer sentences that share the question's words; a small bonus for earlier passages.
-                score = coverage(request.question, sentence) - 0.01 * n
+                score = (share if across else coverage(request.question, sentence)) - 0.01 * n
                 scored.append((score, n, sentence))
         scored.sort(key=lambda x: -x[0])
         if not scored or scored[0][0] < MIN_COVERAGE and language_of(request.question) == language_of(scored[0][2]):
