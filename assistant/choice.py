@@ -7,9 +7,12 @@ log-probabilities on multiple choice; the extractive backend picks by the eviden
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import Any
 
 from .config import LLMSettings
-from .query import CHOICE, TRUE_FALSE, Query
+from .llm.base import GenerationRequest
+from .query import CHOICE, TRUE_FALSE, Query, with_options
 from .textutil import content_units, language_of, normalize, split_sentences, units, weighted_coverage
 from .types import Passage
 
@@ -36,6 +39,34 @@ _NEGATION = re.compile(r"不得|不予|不能|不可|不需|无需|无须|禁止
 
 def _figures_in(figures: list[tuple[str, str]], text: str) -> bool:
     return all(re.search(rf"(?<![\d.]){re.escape(n)}\s*{re.escape(u)}", text) for n, u in figures)
+
+
+def model_scores(llm: Any, request: GenerationRequest, query: Query, orders: int = 1) -> list[float]:
+    """The model's log-probability for each option, averaged over the orders of `order_scores`."""
+    asked = order_scores(llm, request, query, orders)
+    return [sum(column) / len(asked) for column in zip(*asked.values(), strict=True)]
+
+
+def order_scores(llm: Any, request: GenerationRequest, query: Query, orders: int = 1) -> dict[int, list[float]]:
+    """The model's log-probabilities for the options, by shift: a multiple-choice question is asked in `orders`
+    orders of its options, moved round by each shift (with 2 orders of 4, A↔C and B↔D), each mapped back to the
+    options' own order, since a small model favours the first letters whatever they say. The prompt up to the options
+    is computed once (llama.cpp reuses the shared prefix), so each extra order costs the options and the answer cue."""
+    picks = options(query)
+    words = [w for w, _ in picks]
+    scores = llm.option_scores(request, words)
+    n = len(picks)
+    head, asked, tail = request.messages[-1]["content"].rpartition(request.question)
+    if query.analysis.type != CHOICE or orders <= 1 or n < 2 or len(set(scores)) <= 1 or not asked:
+        return {0: scores}  # true/false, or a backend without an opinion to debias
+    by_shift = {0: scores}
+    for shift in sorted({round(i * n / orders) % n for i in range(1, orders)} - {0}):
+        order = [(i + shift) % n for i in range(n)]  # position i shows option order[i]
+        question = with_options(request.question, [picks[o][1] for o in order])
+        messages = [*request.messages[:-1], {**request.messages[-1], "content": head + question + tail}]
+        moved = llm.option_scores(replace(request, messages=messages, question=question), words)
+        by_shift[shift] = [moved[order.index(option)] for option in range(n)]
+    return by_shift
 
 
 def option_evidence(query: Query, passages: list[Passage], top: int = 5) -> list[float]:

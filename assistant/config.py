@@ -151,6 +151,13 @@ class LLMSettings(_Section):
         "model alone (the evidence made them worse). Chosen with bench/choice.py. The extractive backend has no "
         "model opinion, so it picks by the evidence alone.",
     )
+    choice_orders: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="Multiple-choice questions: in how many orders of the options the model is asked (moved round; "
+        "each option's log-probabilities averaged), against a small model's preference for the first letters.",
+    )
     true_false_bias: float = Field(
         0.5,
         description="True/false questions: the model's log-probability of 'true' must exceed that of 'false' by "

@@ -267,7 +267,7 @@ class Engine:
         request = self.build_request(query, answer.passages, idf=result.idf)
         picks = choice.options(query)
         try:
-            scores = llm.option_scores(request, [word for word, _ in picks])  # type: ignore[attr-defined]
+            scores = choice.model_scores(llm, request, query, self.settings.llm.choice_orders)
         except LLMError as exc:
             answer.error = str(exc)
             return

@@ -100,6 +100,12 @@ class Analysis:
         return self.type in (LIST, PROCEDURE)
 
 
+def with_options(question: str, texts: list[str]) -> str:
+    """The question with its options' texts replaced, in order, by `texts` (the labels A, B … stay where they are)."""
+    it = iter(texts)
+    return _OPTION.sub(lambda m: m.group(0)[: m.start(2) - m.start(0)] + next(it, m.group(2)), question)
+
+
 def analyse(question: str) -> Analysis:
     """Classify a question (zh or en). Pure and fast: regular expressions, no model."""
     text = question.strip()

@@ -13,7 +13,9 @@ once; then each scorer ranks the options:
 - `evidence`: how well the best evidence sentence covers the words that set the option apart from the
   others (IDF-weighted), the no-LLM signal;
 - `model + w * evidence`: the two combined, for a grid of weights;
-- `shipped`: the engine's rule (evidence weight 2 on multiple choice, the model alone on true/false).
+- `shipped`: the engine's rule (evidence weight 2 on multiple choice, the model alone on true/false);
+- with `--orders 4`: `model, K orders` / `shipped, K orders`, the model's log-probabilities averaged over
+  K orders of the options (moved round; `llm.choice_orders`), against its preference for the first letters.
 
 Prints accuracy per scorer and type, and the prompt-processing time; asserts nothing.
 """
@@ -37,7 +39,7 @@ SUITE = ROOT.parent / "shared" / "datasets" / "cn_policy_regs" / "qa_dev.jsonl"
 WEIGHTS = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0]
 
 
-def collect(index: Path, suite: Path, every: int, offset: int, wide: float) -> list[dict[str, Any]]:
+def collect(index: Path, suite: Path, every: int, offset: int, wide: float, orders: int = 1) -> list[dict[str, Any]]:
     from assistant import choice
     from assistant.config import load_settings
     from assistant.engine import Engine
@@ -70,7 +72,13 @@ def collect(index: Path, suite: Path, every: int, offset: int, wide: float) -> l
                 engine.settings.llm.context_tokens = tokens
                 request = engine.build_request(query, result.passages, idf=result.idf)
                 t = time.perf_counter()
-                row[label] = llm.option_scores(request, row["options"])
+                if label == "model" and orders > 1:  # the options asked in several orders (choice.order_scores)
+                    shifts = choice.order_scores(llm, request, query, orders)
+                    row["orders"] = {str(k): v for k, v in shifts.items()}
+                    row["orders_s"] = time.perf_counter() - t
+                    row[label] = shifts[0]
+                else:
+                    row[label] = llm.option_scores(request, row["options"])
                 row[f"{label}_s"] = time.perf_counter() - t
             engine.settings.llm.context_tokens = base
             rows.append(row)
@@ -130,6 +138,19 @@ def report(rows: list[dict[str, Any]]) -> None:
         r["type"], r["model"], r["evidence"], llm.choice_evidence_weight, llm.true_false_bias, r.get("contradicted", False)
     )[i]
     scorers["model, true/false bias"] = lambda r, i: choice.combine(r["type"], r["model"], r["evidence"], 0.0, llm.true_false_bias)[i]
+    # The options asked in several orders (--orders): the shipped rule on the averaged log-probabilities.
+    with_orders = [r for r in rows if "orders" in r]
+    for count in (2, 4) if with_orders else ():
+        def averaged(r: dict[str, Any], count: int = count) -> list[float]:
+            n = len(r["options"])
+            shifts = sorted({round(i * n / count) % n for i in range(count)})
+            got = [r["orders"][str(k)] for k in shifts if str(k) in r.get("orders", {})] or [r["model"]]
+            return [sum(c) / len(got) for c in zip(*got, strict=True)]
+
+        scorers[f"model, {count} orders"] = lambda r, i, f=averaged: f(r)[i]
+        scorers[f"shipped, {count} orders"] = lambda r, i, f=averaged: choice.combine(
+            r["type"], f(r), r["evidence"], llm.choice_evidence_weight, llm.true_false_bias, r.get("contradicted", False)
+        )[i]
     for w in WEIGHTS[1:]:
         scorers[f"model + {w:g} x evidence"] = lambda r, i, w=w: r["model"][i] + w * r["evidence"][i]
         scorers[f"wide + {w:g} x evidence"] = lambda r, i, w=w: r["model_wide"][i] + w * r["evidence"][i]
@@ -137,8 +158,8 @@ def report(rows: list[dict[str, Any]]) -> None:
     print("|---|" + "---|" * len(by_type))
     for label, fn in scorers.items():
         print(f"| {label} | " + " | ".join(f"{accuracy(v, fn):.3f}" for v in by_type.values()) + " |")
-    for label in ("model", "model_wide"):
-        times = [r[f"{label}_s"] for r in rows]
+    for label in ("model", "model_wide", "orders"):
+        times = [r[f"{label}_s"] for r in rows if f"{label}_s" in r]
         if times:
             print(f"{label}: prompt + one forward pass p50 {statistics.median(times):.2f} s, max {max(times):.2f} s")
 
@@ -150,6 +171,7 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=3)
     ap.add_argument("--offset", type=int, default=0)
     ap.add_argument("--wide", type=float, default=2.0, help="the wider evidence budget, as a multiple of the shipped one")
+    ap.add_argument("--orders", type=int, default=1, help="also ask multiple-choice questions in this many orders of the options")
     ap.add_argument("--out", type=Path, help="save the per-question scores (JSON lines)")
     ap.add_argument("--from", dest="saved", type=Path, help="re-score a saved run instead of running the model")
     args = ap.parse_args()
@@ -161,7 +183,7 @@ def main() -> None:
     else:
         if not args.suite.exists() or args.index is None:
             sys.exit(f"needs --index DIR (an index of the suite's documents) and the suite {args.suite}")
-        rows = collect(args.index, args.suite, args.every, args.offset, args.wide)
+        rows = collect(args.index, args.suite, args.every, args.offset, args.wide, args.orders)
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

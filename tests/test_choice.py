@@ -93,3 +93,35 @@ def test_a_true_false_statement_whose_figure_the_source_states_otherwise_is_fals
     # The model's "true" is overruled; without the contradiction the model (with its bias) decides.
     assert choice.combine(TRUE_FALSE, [-0.1, -2.0], [0.0, 0.5], 2.0, 0.5, contradicted=True) == [0.0, 1.0]
     assert choice.combine(TRUE_FALSE, [-0.1, -2.0], [0.0, 0.5], 2.0, 0.5) == [-0.6, -2.0]
+
+
+class PositionBiasedModel:
+    """Prefers the first letters whatever they say (as the 1.5B model does), and knows a little: 'right' is right."""
+
+    def __init__(self) -> None:
+        self.questions: list[str] = []
+
+    def option_scores(self, request, words):  # type: ignore[no-untyped-def]
+        self.questions.append(request.question)
+        lines = [line for line in request.question.splitlines() if line[:2] in ("A.", "B.", "C.", "D.")]
+        assert request.messages[-1]["content"].endswith(request.question)  # the prompt asks what is scored
+        bias = [0.0, -0.5, -1.5, -2.5]
+        return [b + (1.0 if "right" in line else 0.0) for b, line in zip(bias, lines, strict=True)]
+
+
+def test_options_asked_in_several_orders_cancel_a_preference_for_the_first_letters() -> None:
+    from assistant.llm.base import GenerationRequest
+
+    question = "Which is right?\nA. wrong one\nB. wrong two\nC. right\nD. wrong three"
+    query = Query.make(question)
+    request = GenerationRequest(messages=[{"role": "user", "content": "<evidence>\n" + question}], question=question)
+    model = PositionBiasedModel()
+    once = choice.model_scores(model, request, query, orders=1)
+    assert max(range(4), key=once.__getitem__) == 0  # asked once, the first letter wins
+    model = PositionBiasedModel()
+    moved = choice.model_scores(model, request, query, orders=4)
+    assert max(range(4), key=moved.__getitem__) == 2  # every option in every place: the content decides
+    assert len(model.questions) == 4 and model.questions[1].splitlines()[1] == "A. wrong two"
+    model = PositionBiasedModel()
+    twice = choice.model_scores(model, request, query, orders=2)  # A↔C, B↔D
+    assert max(range(4), key=twice.__getitem__) == 2 and len(model.questions) == 2
