@@ -142,7 +142,9 @@ def main() -> None:
             _timed_load(f"rapidocr@{args.baseline}", old_engine)
             readers.append((f"rapidocr@{args.baseline}", lambda im, m=old, e=old_engine: m.recognise_image(im, e).text))
         if engine == "rapidocr":
-            for threads in [int(t) for t in args.threads.split(",") if t.strip()] or [None]:
+            from assistant.config import load_settings
+
+            for threads in [int(t) for t in args.threads.split(",") if t.strip()] or [load_settings().ocr.threads]:
                 label = f"rapidocr-t{threads}" if args.threads else "rapidocr"
                 new_engine = current.RapidOCREngine(threads)
                 _timed_load(label, new_engine)
