@@ -1,7 +1,8 @@
 """Choice and true/false questions: the options, how well the evidence supports each, and the rendered pick.
 
-The engine adds `option_evidence` (times `llm.choice_evidence_weight`) to the local model's option
-log-probabilities on multiple choice; the extractive backend picks by the evidence alone.
+The engine asks the local model for its option log-probabilities in `llm.choice_orders` orders of the options
+(`model_scores`) and adds `option_evidence` (times `llm.choice_evidence_weight`) on multiple choice; the
+extractive backend picks by the evidence alone.
 """
 
 from __future__ import annotations
