@@ -55,3 +55,30 @@ def weigh_across(english: str, chinese: str, similarity: float) -> float:
     it states (half of it for none): "penalties for illegal mining" prefers the article that says 处罚 and 开采."""
     share = term_share(english, chinese)
     return similarity if share is None else similarity * (0.5 + 0.5 * share)
+
+
+# What an English name of a policy ends with, and how its Chinese title ends.
+_KINDS = {"regulation": "条例", "law": "法", "measures": "办法", "rules": "规定|规则|细则", "provisions": "规定",
+          "plan": "计划|方案|规划"}  # fmt: skip
+_KIND_WORD = re.compile(r"\b(regulations?|law|measures|rules|provisions|plan)\b")
+_NAME_STOP = {"the", "a", "an", "in", "of", "under", "by", "for", "to", "on", "from", "with", "does", "do", "what", "which",
+              "how", "is", "are", "this", "that", "and", "or", "its", "their", "about", "according"}  # fmt: skip
+
+
+def names_title(english: str, title: str) -> bool:
+    """Whether an English question names the Chinese document `title` in words: "the rare earth regulation" names
+    《稀土管理条例》 (every glossary term of the words just before "regulation" in the title, and the title ends as
+    that kind of policy)."""
+    lowered = english.lower()
+    for m in _KIND_WORD.finditer(lowered):
+        before = re.findall(r"[a-z][a-z-]*", lowered[: m.start()])
+        name: list[str] = []
+        for word in reversed(before[-5:]):
+            if word in _NAME_STOP:
+                break
+            name.insert(0, word)
+        kind = m.group(1) if m.group(1) == "measures" else m.group(1).rstrip("s")
+        wanted = [zh for en, zh, _ in TERMS if en.search(" ".join(name))]
+        if wanted and all(zh.search(title) for zh in wanted) and re.search(f"(?:{_KINDS[kind]})$", title):
+            return True
+    return False

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .config import RetrievalSettings
 from .evidence import score as evidence_score
-from .glossary import chinese_query
+from .glossary import chinese_query, names_title
 from .index import Index
 from .query import Query
 from .store import date_to_int
@@ -104,9 +104,14 @@ class Retriever:
         quoted_norm = [normalize(q) for q in quoted]
         quoted_units = [content_units(q) for q in quoted]
         matches: dict[str, float] = {}
+        english = language_of(question) == "en"
+        named_in_words: list[str] = []
         for doc_id, (t_norm, t_units) in titles.items():
             if len(t_norm) >= 6 and t_norm in q_norm or any(q in t_norm for q in quoted_norm):
                 matches[doc_id] = 1.0
+                continue
+            if english and names_title(question, t_norm):  # "the rare earth regulation": 《稀土管理条例》
+                named_in_words.append(doc_id)
                 continue
             for q_units in quoted_units:
                 if not q_units or not t_units:
@@ -115,6 +120,8 @@ class Retriever:
                 score = min(shared / len(q_units), shared / len(t_units))
                 if score >= 0.6:
                     matches[doc_id] = max(matches.get(doc_id, 0.0), score)
+        if 0 < len(named_in_words) <= 2:  # "the data regulation" names no one document
+            matches.update({d: max(matches.get(d, 0.0), 0.8) for d in named_in_words})
         return matches, quoted
 
     def _dense_weight(self, language: str) -> float:

@@ -61,3 +61,14 @@ def test_english_penalty_question_is_answered_from_the_penalty_article(tmp_path:
     assert not answer.refused
     cited = {c.passage.section.split(">")[-1].strip() for c in answer.citations}
     assert cited == {"第二十条"}, (answer.text, cited)
+
+
+def test_an_english_name_of_a_chinese_document() -> None:
+    from assistant.glossary import names_title
+
+    question = "What are the legal liabilities in the rare earth regulation?"
+    assert names_title(question, "稀土管理条例")
+    assert not names_title(question, "农业保险条例")  # a regulation, but not about rare earths
+    assert not names_title(question, "稀土行业发展规划")  # about rare earths, but a plan
+    assert names_title("What does the personal information protection law require?", "中华人民共和国个人信息保护法")
+    assert not names_title("What does the regulation say?", "稀土管理条例")  # no words name it
