@@ -147,7 +147,7 @@ def answers(query: Query, text: str, citations: list[Citation]) -> bool:
 _FUNCTION_CHARS = frozenset("的是了和与或在对为及其之这那吗呢啊么何哪谁什")
 
 
-def _subject_units(query: Query) -> set[str]:
+def subject_units(query: Query) -> set[str]:
     """The question's units without quoted titles and without bigrams that straddle a function word ("券的", "是多"),
     which no answering sentence contains."""
     units_ = content_units(re.sub(r"《[^》]*》", " ", query.standalone)) or query.units
@@ -184,7 +184,7 @@ def quote_answer(
     sentence states the attribute asked for or is close enough to the question.
     """
     pattern = value_pattern(query.analysis.attribute, query.analysis.unit) if query.analysis.type == FACT else None
-    wanted = _subject_units(query)
+    wanted = subject_units(query)
     best: tuple[float, int, str] | None = None
     for n in numbers or range(1, len(passages) + 1):
         p = passages[n - 1]

@@ -37,9 +37,11 @@ ATTRIBUTE_VALUE = {
     "duration": r"\d+(?:\.\d+)?\s*(?:个)?(?:工作日|日|天|周|个月|月|年|小时|分钟)|[一二三四五六七八九十百两半]+\s*(?:个)?(?:工作日|日|天|周|个月|月|年|小时)"
     r"|\b\d+\s*(?:working\s+|business\s+)?(?:days?|weeks?|months?|years?|hours?)\b|" + _DATE,
     "date": _DATE,
-    # A fine is often a multiple of the illegal gains or the goods' value ("违法所得5倍以上10倍以下的罚款").
+    # A fine is often a multiple of the illegal gains or the goods' value ("违法所得5倍以上10倍以下的罚款"), or a share
+    # of the turnover ("上一年度销售额百分之十以下的罚款").
     "amount": r"\d+(?:\.\d+)?\s*(?:万|亿|千|百)*\s*(?:元|美元)|[一二三四五六七八九十百千万亿两]+\s*(?:万|亿)?元"
     r"|(?:\d+(?:\.\d+)?|[一二三四五六七八九十两]+)\s*倍(?:以上|以下)?[^。；;\n]{0,16}(?:罚款|罚金|赔偿)"
+    r"|(?:百分之[一二三四五六七八九十百点\d]+|\d+(?:\.\d+)?\s*[%％])(?:以上|以下)?[^。；;\n]{0,12}(?:罚款|罚金)"
     r"|(?:rmb|yuan|usd|\$)\s*\d|\d+(?:\.\d+)?\s*(?:million|billion)?\s*(?:yuan|rmb)"
     r"|\b(?:\d+|one|two|three|five|ten)\s*(?:to\s+(?:\d+|\w+)\s+)?times\b",
     "ratio": r"\d+(?:\.\d+)?\s*[%％]|百分之[一二三四五六七八九十百点\d]+|[一二三四五六七八九十]+\s*成|\bpercent\b",

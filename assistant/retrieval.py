@@ -9,13 +9,24 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from .answering import subject_units
+from .catalog import ChunkRecord
 from .config import RetrievalSettings
 from .evidence import score as evidence_score
 from .glossary import chinese_query, names_title
 from .index import Index
-from .query import Query
+from .query import FACT, Query, value_pattern
 from .store import date_to_int
-from .textutil import ARTICLE_LABEL, cn_number, content_units, language_of, normalize, section_label
+from .textutil import (
+    ARTICLE_LABEL,
+    cn_number,
+    content_units,
+    language_of,
+    normalize,
+    section_label,
+    units,
+    weighted_coverage,
+)
 from .types import Filters, Passage
 from .versions.filtering import chunks_except, excluded_editions
 from .versions.library import annotate_passages
@@ -236,6 +247,8 @@ class Retriever:
         if not query.idf:
             query.idf = self.index.keywords.idf(sorted(query.units | content_units(question)))
         weights = query.idf
+        if passages and (extra := self._value_passage(query, passages, allowed)) is not None:
+            passages.append(extra)
         for p in passages:
             p.evidence = evidence_score(query, p)
         annotate_passages(self.index.catalog, passages, filters.as_of if filters else None)
@@ -246,6 +259,33 @@ class Retriever:
             named_title_found=(bool(matches) if quoted else None),
             named_docs=set(matches),
             idf=weights,
+        )
+
+    def _value_passage(self, query: Query, passages: list[Passage], allowed: set[str] | None) -> Passage | None:
+        """For a fact question ("违法实施经营者集中的罚款是多少？") whose kind of value no passage found states: the chunk
+        of the leading document that states one and shares most of the question (at least 0.3, IDF-weighted), or None.
+        Retrieval ranks by the words the question shares, and the article with the figure may say it otherwise."""
+        a = query.analysis
+        pattern = value_pattern(a.attribute, a.unit) if a.type == FACT else None
+        if pattern is None or any(pattern.search(p.text) for p in passages):
+            return None
+        have = {p.chunk_id for p in passages}
+        wanted = subject_units(query)
+        best: tuple[float, ChunkRecord] | None = None
+        for rec in self.index.catalog.doc_chunks(passages[0].doc_id):
+            c = rec.chunk
+            if c.chunk_id in have or (allowed is not None and c.chunk_id not in allowed) or not pattern.search(c.text):
+                continue
+            sc = weighted_coverage(wanted, set(units(f"{c.section}\n{c.text}")), query.idf)
+            if sc >= 0.3 and (best is None or sc > best[0]):
+                best = (sc, rec)
+        if best is None:
+            return None
+        rec, c = best[1], best[1].chunk
+        return Passage(
+            chunk_id=c.chunk_id, doc_id=c.doc_id, text=c.text, score=min(p.score for p in passages), title=rec.title,
+            section=c.section, pages=c.pages, start=c.start, end=c.end, ordinal=c.ordinal, meta=dict(rec.meta),
+            stages={"value": best[0]},
         )
 
     def _expand(self, passages: list[Passage]) -> None:

@@ -113,7 +113,7 @@ def test_english_question_keeps_english_answers_over_a_chinese_title() -> None:
      ("number", "给予最高300万元补助", True), ("number", "给予补助", False), ("duration", "within 30 days of delivery", True),
      ("duration", "submit it for the record by 30 June 2025", True),
      ("amount", "并处违法所得5倍以上10倍以下的罚款", True), ("amount", "a fine of 5 to 10 times the illegal gains", True),
-     ("amount", "增长2倍", False)],  # a fine may be a multiple of the gains; a growth multiple is not an amount  # a deadline may be the date it ends on
+     ("amount", "处上一年度销售额百分之十以下的罚款", True), ("amount", "增长2倍", False), ("amount", "占比10%", False)],  # a fine may be a multiple of the gains; a growth multiple is not an amount  # a deadline may be the date it ends on
 )  # fmt: skip
 def test_states_attribute(attribute: str, text: str, expected: bool) -> None:
     assert states_attribute(attribute, text) is expected

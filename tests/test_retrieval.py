@@ -85,3 +85,31 @@ def test_chinese_questions_skip_dense_by_default(small_index) -> None:
         assert "dense" in r.retrieve("OpenHarmony distribution subsidy").timings
     finally:
         idx.close()
+
+
+CONCENTRATION = "\n\n".join(
+    ["反垄断示范条例"]
+    + [f"第{n}条 对违法实施经营者集中的罚款，{topic}，由执法机构依法决定。" for n, topic in zip(
+        "一二三四五六七", ["申报", "审查", "附加限制性条件", "简易程序", "分类分级", "公布决定", "撤回申报"], strict=True)]
+    + ["第八条 经营者违法实施集中的，由执法机构责令停止实施，处上一年度销售额百分之十以下的罚款。"]
+)
+
+
+def test_a_fact_question_gets_the_article_that_states_its_value(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Seven articles share the question's words; the one with the fine says it otherwise and ranks below them."""
+    from assistant.engine import Engine
+    from assistant.ingest import ingest
+    from tests.conftest import make_settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "concentration.txt").write_text(CONCENTRATION, encoding="utf-8")
+    settings = make_settings(tmp_path / "idx", llm={"backend": "extractive"}, retrieval={"top_k": 3})
+    assert ingest([folder], settings).ok
+    engine = Engine(settings)
+    try:
+        answer = engine.ask("违法实施经营者集中的罚款是多少？")
+    finally:
+        engine.close()
+    assert "第八条" in {c.passage.section for c in answer.citations}, answer.text
+    assert "百分之十以下的罚款" in answer.text and not answer.not_stated
