@@ -145,7 +145,8 @@ def _scores(
         if language_of(question) != "en":
             return scores
         # By the whole article: its lead-in says 处罚 and its items say what is punished.
-        return [weigh_across(question, f"{passage.section}\n{passage.text}", sc) for sc in scores]
+        factor = weigh_across(question, f"{passage.section}\n{passage.text}", 1.0)
+        return [sc * factor for sc in scores]
     # A policy named in 《》 picks the document (retrieval matched it), not the sentence within it.
     wanted = content_units(_NAMED.sub(" ", question)) or content_units(question)
     return [weighted_coverage(wanted, set(units(s)), idf) for s in sentences]

@@ -58,7 +58,7 @@ def weigh_across(english: str, chinese: str, similarity: float) -> float:
 
 
 # What an English name of a policy ends with, and how its Chinese title ends.
-_KINDS = {"regulation": "条例", "law": "法", "measures": "办法", "rules": "规定|规则|细则", "provisions": "规定",
+_KINDS = {"regulation": "条例", "law": "法", "measure": "办法", "rule": "规定|规则|细则", "provision": "规定",
           "plan": "计划|方案|规划"}  # fmt: skip
 _KIND_WORD = re.compile(r"\b(regulations?|law|measures|rules|provisions|plan)\b")
 _NAME_STOP = {"the", "a", "an", "in", "of", "under", "by", "for", "to", "on", "from", "with", "does", "do", "what", "which",
@@ -77,7 +77,7 @@ def names_title(english: str, title: str) -> bool:
             if word in _NAME_STOP:
                 break
             name.insert(0, word)
-        kind = m.group(1) if m.group(1) == "measures" else m.group(1).rstrip("s")
+        kind = m.group(1).removesuffix("s")
         wanted = [zh for en, zh, _ in TERMS if en.search(" ".join(name))]
         if wanted and all(zh.search(title) for zh in wanted) and re.search(f"(?:{_KINDS[kind]})$", title):
             return True

@@ -72,3 +72,6 @@ def test_an_english_name_of_a_chinese_document() -> None:
     assert not names_title(question, "稀土行业发展规划")  # about rare earths, but a plan
     assert names_title("What does the personal information protection law require?", "中华人民共和国个人信息保护法")
     assert not names_title("What does the regulation say?", "稀土管理条例")  # no words name it
+    assert names_title("Under the software subsidy measures, who applies?", "广东省软件企业补贴办法")
+    assert names_title("What do the data rules require?", "数据出境安全评估规定")
+    assert names_title("What do the data provisions require?", "数据出境安全评估规定")
