@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.index import open_index
 from assistant.retrieval import Retriever, article_numbers, cn_number
 from assistant.types import Filters
+
+
+@pytest.fixture(scope="module")
+def small_index(small_corpus, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The small corpus in an index of this module's own. Two fresh-clone CI runs failed every test here with
+    'disk I/O error' when open_index wrote to the session-wide small index's catalog; see the note on issue 10."""
+    from assistant.ingest import ingest
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path_factory.mktemp("retrieval_index"), llm={"backend": "extractive"})
+    assert ingest([small_corpus], settings).ok
+    return settings
 
 
 def test_cn_numbers() -> None:
